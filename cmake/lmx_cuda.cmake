@@ -1,0 +1,17 @@
+# SPDX-License-Identifier: MIT
+# The CUDA backend: nvcc from /usr/local/cuda, Hopper (sm_90) code.
+if(NOT DEFINED CMAKE_CUDA_COMPILER)
+  set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc)
+endif()
+if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+  set(CMAKE_CUDA_ARCHITECTURES 90)
+endif()
+enable_language(CUDA)
+set(CMAKE_CUDA_STANDARD 20)
+set(CMAKE_CUDA_STANDARD_REQUIRED ON)
+find_package(CUDAToolkit REQUIRED)
+function(lmx_cuda_setup target)
+  target_link_libraries(${target} PUBLIC CUDA::cudart_static CUDA::cublas CUDA::cublasLt)
+  target_compile_definitions(${target} PUBLIC LMX_HAS_CUDA=1)
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--expt-relaxed-constexpr -lineinfo>)
+endfunction()
