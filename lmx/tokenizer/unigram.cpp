@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// Unigram language model tokenization (Viterbi), as Hugging Face tokenizers does it.
+#include <algorithm>
+#include <cstdio>
+#include <limits>
+
+#include "lmx/tokenizer/models.h"
+#include "lmx/tokenizer/unicode.h"
+
+namespace lmx::tok {
+
+namespace {
+constexpr double kUnkPenalty = 10.0;
+}
+
+Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, std::optional<int32_t> unk_id,
+                 bool byte_fallback)
+    : unk_id_(unk_id), byte_fallback_(byte_fallback) {
+  vocab_.reserve(pieces.size());
+  scores_.reserve(pieces.size());
+  double min_score = std::numeric_limits<double>::infinity();
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    max_piece_bytes_ = std::max(max_piece_bytes_, pieces[i].first.size());
+    vocab_.add(std::move(pieces[i].first), (int32_t)i);
+    scores_.push_back(pieces[i].second);
+    min_score = std::min(min_score, pieces[i].second);
+  }
+  unk_score_ = min_score - kUnkPenalty;
+}
+
+void Unigram::tokenize(std::string_view s, std::vector<int32_t>& out) const {
+  if (s.empty()) return;
+  if (cache_.get(s, out)) return;
+  struct Node {
+    int32_t id = -1;
+    double score = 0;
+    int64_t starts_at = -1;
+  };
+  const size_t n = s.size();
+  std::vector<Node> best(n + 1);
+  for (size_t start = 0; start < n;) {
+    double base = best[start].score;
+    size_t mblen = std::min<size_t>(utf8_len((unsigned char)s[start]), n - start);
+    bool single = false;
+    size_t max_len = std::min(max_piece_bytes_, n - start);
+    for (size_t len = 1; len <= max_len; ++len) {
+      size_t end = start + len;
+      // Pieces end on character boundaries.
+      if (end < n && ((unsigned char)s[end] & 0xC0) == 0x80) continue;
+      auto id = vocab_.find(s.substr(start, len));
+      if (!id) continue;
+      double cand = scores_[*id] + base;
+      Node& t = best[end];
+      if (t.starts_at < 0 || cand > t.score) t = {*id, cand, (int64_t)start};
+      if (len == mblen) single = true;
+    }
+    if (!single) {
+      Node& t = best[start + mblen];
+      double cand = unk_score_ + base;
+      if (t.starts_at < 0 || cand > t.score) t = {unk_id_.value_or(-1), cand, (int64_t)start};
+    }
+    start += mblen;
+  }
+  // Backtrack; consecutive unknown pieces are fused.
+  std::vector<std::string_view> pieces;
+  size_t fused_begin = std::string::npos, fused_end = 0;
+  for (size_t end = n; end > 0;) {
+    const Node& node = best[end];
+    size_t start = (size_t)node.starts_at;
+    bool unk = unk_id_ && node.id == *unk_id_;
+    if (unk) {
+      if (fused_begin == std::string::npos) fused_end = end;
+      fused_begin = start;
+    } else {
+      if (fused_begin != std::string::npos)
+        pieces.push_back(s.substr(fused_begin, fused_end - fused_begin)),
+            fused_begin = std::string::npos;
+      pieces.push_back(s.substr(start, end - start));
+    }
+    end = start;
+  }
+  if (fused_begin != std::string::npos)
+    pieces.push_back(s.substr(fused_begin, fused_end - fused_begin));
+  std::reverse(pieces.begin(), pieces.end());
+
+  std::vector<int32_t> ids;
+  for (std::string_view p : pieces) {
+    if (auto id = vocab_.find(p)) {
+      ids.push_back(*id);
+      continue;
+    }
+    if (byte_fallback_) {
+      std::vector<int32_t> bytes;
+      for (unsigned char c : p) {
+        char buf[8];
+        std::snprintf(buf, sizeof(buf), "<0x%02X>", c);
+        if (auto id = vocab_.find(buf))
+          bytes.push_back(*id);
+        else
+          break;
+      }
+      if (bytes.size() == p.size()) {
+        ids.insert(ids.end(), bytes.begin(), bytes.end());
+        continue;
+      }
+    }
+    if (unk_id_) ids.push_back(*unk_id_);
+  }
+  cache_.put(s, ids);
+  out.insert(out.end(), ids.begin(), ids.end());
+}
+
+}  // namespace lmx::tok
