@@ -1,0 +1,475 @@
+// SPDX-License-Identifier: MIT
+// GGUF vocabularies (tokenizer.ggml.*) tokenized as llama.cpp does: SPM ("llama"),
+// byte-level BPE ("gpt2", pre-tokenizer chosen by tokenizer.ggml.pre) and WPM ("bert").
+#include <algorithm>
+#include <cstdio>
+#include <queue>
+
+#include "lmx/tokenizer/engine.h"
+#include "lmx/tokenizer/error.h"
+#include "lmx/tokenizer/gguf_vocab.h"
+#include "lmx/tokenizer/regex.h"
+#include "lmx/tokenizer/unicode.h"
+
+namespace lmx::tok {
+
+namespace {
+
+enum TokenType {
+  kNormal = 1,
+  kUnknown = 2,
+  kControl = 3,
+  kUserDefined = 4,
+  kUnused = 5,
+  kByte = 6
+};
+const char* kSpace = "\xE2\x96\x81";
+
+struct PreType {
+  std::vector<const char*> names;
+  std::vector<const char*> regexes;
+  bool ignore_merges = false;
+};
+
+const char* kGpt2Re =
+    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
+const char* kLlama3Re =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* kQwen2Re =
+    "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| "
+    "?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* kGpt4oRe =
+    "[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+(?i:'"
+    "s|'t|"
+    "'re|'ve|'m|'ll|'d)?|[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}"
+    "\\p{"
+    "Lo}\\p{M}]*(?i:'s|'t|'re|'ve|'m|'ll|'d)?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/"
+    "]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const char* kDeepseek3Re =
+    "[!\"#$%&'()*+,\\-./"
+    ":;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| "
+    "?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+
+// Pre-tokenizer regexes by tokenizer.ggml.pre (applied in turn, keeping every part).
+const std::vector<PreType>& pre_types() {
+  static const std::vector<PreType> t = {
+      {{"llama3", "llama-v3", "llama-bpe", "falcon3", "falcon-h1", "pixtral", "midm-2.0", "lfm2",
+        "dbrx", "smaug-bpe", "glm4", "chatglm-bpe"},
+       {kLlama3Re},
+       true},
+      {{"deepseek-llm"},
+       {"[\\r\\n]",
+        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-"
+        "Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}ῖ-\\x{1FDB}ῠ-Ῥῲ-"
+        "ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-"
+        "ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
+        "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+\\z", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"}},
+      {{"deepseek-coder"},
+       {"[\\r\\n]", "\\s?\\p{L}+", "\\s?\\p{P}+", "[一-龥ࠀ-一가-퟿]+", "\\p{N}"}},
+      {{"deepseek-v3"}, {"\\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", kDeepseek3Re}},
+      {{"falcon"}, {"[\\p{P}\\$\\+<=>\\^~\\|`]+", kGpt2Re, "[0-9][0-9][0-9]"}},
+      {{"starcoder", "refact", "command-r", "smollm", "codeshell", "exaone", "minerva-7b"},
+       {"\\p{N}", kGpt2Re}},
+      {{"gpt-2", "phi-2", "jina-es", "jina-de", "gigachat", "jina-v2-es", "jina-v2-de", "mpt",
+        "olmo", "jais", "trillion", "jina-v1-en", "jina-v2-code", "roberta-bpe", "exaone4"},
+       {kGpt2Re}},
+      {{"qwen2", "deepseek-r1-qwen", "stablelm2", "megrez", "hunyuan", "grok-2"}, {kQwen2Re}},
+      {{"gpt-4o", "llama4"}, {kGpt4oRe}},
+      {{"tekken"},
+       {"[^\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]*[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]+|"
+        "[^"
+        "\\r\\n\\p{L}\\p{N}]?[\\p{Lu}\\p{Lt}\\p{Lm}\\p{Lo}\\p{M}]+[\\p{Ll}\\p{Lm}\\p{Lo}\\p{M}]*|"
+        "\\p{N}|"
+        " ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"},
+       true},
+      {{"poro-chat", "bloom", "gpt3-finnish"}, {" ?[^(\\s|.,!?…。，、।۔،)]+"}},
+      {{"viking"}, {" ?[^(\\s|.,!?…。，、।۔،)]+", "\\p{N}"}},
+      {{"chameleon"}, {"([\\t\\n]|    |  )", "\\p{N}", "[\\p{P}!-/:-@\\[-`{-~]", kGpt2Re}},
+  };
+  return t;
+}
+
+class LlamaVocab : public Engine {
+ public:
+  LlamaVocab(const std::map<std::string, GgufValue>& kv, const std::string& path);
+  std::vector<int32_t> encode(std::string_view text, bool add_special) const override;
+  std::string decode(const std::vector<int32_t>& ids, bool skip_special) const override;
+  std::optional<int32_t> token_to_id(std::string_view token) const override {
+    return vocab_.find(token);
+  }
+  std::optional<std::string> id_to_token(int32_t id) const override {
+    if (const std::string* s = vocab_.token(id)) return *s;
+    return std::nullopt;
+  }
+  size_t vocab_size() const override { return vocab_.size(); }
+  bool is_special(int32_t id) const override {
+    return id >= 0 && (size_t)id < types_.size() &&
+           (types_[id] == kControl || types_[id] == kUnknown);
+  }
+  bool strips_leading_space() const override { return kind_ == Kind::kSpm; }
+  std::optional<int32_t> special_id(std::string_view which) const override {
+    if (which == "bos") return bos_;
+    if (which == "eos") return eos_;
+    if (which == "pad") return pad_;
+    if (which == "unk") return unk_;
+    if (which == "eot") return eot_;
+    return std::nullopt;
+  }
+
+ private:
+  enum class Kind { kSpm, kBpe, kWpm };
+  struct Fragment {
+    size_t begin, end;
+    int32_t id;  // -1 for text
+  };
+  std::vector<Fragment> partition(std::string_view text) const;
+  void spm(std::string_view text, std::vector<int32_t>& out) const;
+  void bpe(std::string_view text, std::vector<int32_t>& out) const;
+  void wpm(std::string_view text, std::vector<int32_t>& out) const;
+  int32_t byte_token(unsigned char b) const;
+
+  Kind kind_;
+  Vocab vocab_;
+  std::vector<float> scores_;
+  std::vector<int> types_;
+  std::vector<int32_t> special_order_;  // partitioned tokens, longest text first
+  std::unique_ptr<Bpe> bpe_;
+  std::vector<Regex> regexes_;
+  std::optional<int32_t> bos_, eos_, unk_, sep_, pad_, eot_;
+  bool add_bos_ = false, add_eos_ = false, add_sep_ = false, add_space_prefix_ = false;
+  bool lowercase_ = true, strip_accents_ = true;
+  size_t max_token_len_ = 0;
+};
+
+LlamaVocab::LlamaVocab(const std::map<std::string, GgufValue>& kv, const std::string& path) {
+  auto get = [&](const std::string& key) -> const GgufValue* {
+    auto it = kv.find(key);
+    return it == kv.end() ? nullptr : &it->second;
+  };
+  auto need = [&](const std::string& key) -> const GgufValue& {
+    if (const GgufValue* v = get(key)) return *v;
+    throw TokenizerError(path + ": GGUF key '" + key + "' is missing");
+  };
+  std::string model = need("tokenizer.ggml.model").s;
+  const auto& tokens = need("tokenizer.ggml.tokens").strings;
+  if (tokens.empty())
+    throw TokenizerError(path + ": tokenizer.ggml.tokens is empty or not strings");
+  vocab_.reserve(tokens.size());
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    vocab_.add(tokens[i], (int32_t)i);
+    max_token_len_ = std::max(max_token_len_, tokens[i].size());
+  }
+  scores_.assign(tokens.size(), 0.f);
+  if (const GgufValue* s = get("tokenizer.ggml.scores"))
+    for (size_t i = 0; i < tokens.size() && i < s->numbers.size(); ++i)
+      scores_[i] = (float)s->numbers[i];
+  types_.assign(tokens.size(), kNormal);
+  if (const GgufValue* t = get("tokenizer.ggml.token_type"))
+    for (size_t i = 0; i < tokens.size() && i < t->numbers.size(); ++i)
+      types_[i] = (int)t->numbers[i];
+
+  std::string pre = get("tokenizer.ggml.pre") ? get("tokenizer.ggml.pre")->s : "default";
+  if (model == "llama") {
+    kind_ = Kind::kSpm;
+    add_space_prefix_ = add_bos_ = true;
+  } else if (model == "gpt2") {
+    kind_ = Kind::kBpe;
+    Vocab v = vocab_;
+    BpeOptions o;
+    bool ignore_merges = false;
+    std::vector<const char*> res = {"[\\p{P}\\$\\+<=>\\^~\\|]+", kGpt2Re, "\\p{N}+",
+                                    "[0-9][0-9][0-9]"};
+    if (pre != "default") {
+      bool found = false;
+      for (const auto& p : pre_types())
+        if (std::find(p.names.begin(), p.names.end(), pre) != p.names.end())
+          res = p.regexes, ignore_merges = p.ignore_merges, found = true;
+      if (!found)
+        throw TokenizerError(path + ": tokenizer.ggml.pre '" + pre + "' is not supported");
+    }
+    if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "tekken")
+      add_bos_ = true;
+    o.ignore_merges = ignore_merges;
+    bpe_ = std::make_unique<Bpe>(std::move(v), o);
+    const auto& merges = need("tokenizer.ggml.merges").strings;
+    int32_t rank = 0;
+    for (const auto& m : merges) {
+      size_t sp = m.find(' ', 1);
+      if (sp != std::string::npos)
+        bpe_->add_merge(std::string_view(m).substr(0, sp), std::string_view(m).substr(sp + 1),
+                        rank);
+      ++rank;
+    }
+    for (const char* r : res) regexes_.emplace_back(r, path + ": pre-tokenizer '" + pre + "'");
+  } else if (model == "bert") {
+    kind_ = Kind::kWpm;
+    add_bos_ = add_sep_ = true;
+  } else {
+    throw TokenizerError(path + ": tokenizer.ggml.model '" + model + "' is not supported");
+  }
+  auto id_key = [&](const char* key, std::optional<int32_t>& slot) {
+    if (const GgufValue* v = get(key))
+      if (v->i >= 0 && (size_t)v->i < tokens.size()) slot = (int32_t)v->i;
+  };
+  id_key("tokenizer.ggml.bos_token_id", bos_);
+  if (!bos_) id_key("tokenizer.ggml.cls_token_id", bos_);
+  id_key("tokenizer.ggml.eos_token_id", eos_);
+  id_key("tokenizer.ggml.unknown_token_id", unk_);
+  id_key("tokenizer.ggml.seperator_token_id", sep_);
+  id_key("tokenizer.ggml.padding_token_id", pad_);
+  id_key("tokenizer.ggml.eot_token_id", eot_);
+  auto flag = [&](const char* key, bool& slot) {
+    if (const GgufValue* v = get(key)) slot = v->i != 0;
+  };
+  flag("tokenizer.ggml.add_bos_token", add_bos_);
+  flag("tokenizer.ggml.add_eos_token", add_eos_);
+  flag("tokenizer.ggml.add_sep_token", add_sep_);
+  flag("tokenizer.ggml.add_space_prefix", add_space_prefix_);
+  flag("tokenizer.ggml.normalizer.lowercase", lowercase_);
+  strip_accents_ = lowercase_;
+  flag("tokenizer.ggml.normalizer.strip_accents", strip_accents_);
+  if (!unk_ && kind_ == Kind::kSpm) unk_ = vocab_.find("<unk>");
+  if (!eot_)
+    for (const char* t : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                          "<|end_of_text|>", "<EOT>", "<｜end▁of▁sentence｜>"})
+      if ((eot_ = vocab_.find(t))) break;
+
+  for (size_t i = 0; i < tokens.size(); ++i)
+    if (types_[i] == kControl || types_[i] == kUserDefined || types_[i] == kUnknown)
+      special_order_.push_back((int32_t)i);
+  std::stable_sort(special_order_.begin(), special_order_.end(),
+                   [&](int32_t a, int32_t b) { return tokens[a].size() > tokens[b].size(); });
+}
+
+// llama.cpp's tokenizer_st_partition: each special token in turn (longest first) splits
+// every remaining text fragment at each of its occurrences.
+std::vector<LlamaVocab::Fragment> LlamaVocab::partition(std::string_view text) const {
+  std::vector<Fragment> frags = {{0, text.size(), -1}};
+  for (int32_t id : special_order_) {
+    const std::string& t = *vocab_.token(id);
+    if (t.empty()) continue;
+    std::vector<Fragment> next;
+    bool changed = false;
+    for (const auto& f : frags) {
+      if (f.id >= 0) {
+        next.push_back(f);
+        continue;
+      }
+      size_t pos = f.begin;
+      std::string_view span = text.substr(0, f.end);
+      for (size_t hit; (hit = span.find(t, pos)) != std::string_view::npos;) {
+        if (hit > pos) next.push_back({pos, hit, -1});
+        next.push_back({hit, hit + t.size(), id});
+        pos = hit + t.size();
+        changed = true;
+      }
+      if (pos < f.end) next.push_back({pos, f.end, -1});
+    }
+    if (changed) frags = std::move(next);
+  }
+  return frags;
+}
+
+int32_t LlamaVocab::byte_token(unsigned char b) const {
+  char buf[8];
+  std::snprintf(buf, sizeof(buf), "<0x%02X>", b);
+  if (auto id = vocab_.find(buf)) return *id;
+  if (auto id = vocab_.find(std::string(1, (char)b))) return *id;
+  return unk_.value_or(0);
+}
+
+// SentencePiece BPE: repeatedly merge the adjacent pair whose concatenation is the
+// highest-scoring token (ties: leftmost); unknown characters become byte tokens.
+void LlamaVocab::spm(std::string_view text, std::vector<int32_t>& out) const {
+  struct Sym {
+    size_t begin, len;
+    int prev, next;
+  };
+  std::vector<Sym> syms;
+  for (size_t pos = 0; pos < text.size();) {
+    size_t len = std::min<size_t>(utf8_len((unsigned char)text[pos]), text.size() - pos);
+    int n = (int)syms.size();
+    syms.push_back({pos, len, n - 1, pos + len == text.size() ? -1 : n + 1});
+    pos += len;
+  }
+  struct Bigram {
+    float score;
+    int left, right;
+    size_t size;
+  };
+  auto cmp = [](const Bigram& a, const Bigram& b) {
+    return a.score < b.score || (a.score == b.score && a.left > b.left);
+  };
+  std::priority_queue<Bigram, std::vector<Bigram>, decltype(cmp)> queue(cmp);
+  auto try_add = [&](int l, int r) {
+    if (l < 0 || r < 0) return;
+    auto id = vocab_.find(text.substr(syms[l].begin, syms[l].len + syms[r].len));
+    if (!id) return;
+    queue.push({scores_[*id], l, r, syms[l].len + syms[r].len});
+  };
+  for (int i = 1; i < (int)syms.size(); ++i) try_add(i - 1, i);
+  while (!queue.empty()) {
+    Bigram b = queue.top();
+    queue.pop();
+    Sym& l = syms[b.left];
+    Sym& r = syms[b.right];
+    if (l.len == 0 || r.len == 0 || l.len + r.len != b.size) continue;
+    l.len += r.len;
+    r.len = 0;
+    l.next = r.next;
+    if (r.next >= 0) syms[r.next].prev = b.left;
+    try_add(l.prev, b.left);
+    try_add(b.left, l.next);
+  }
+  for (int i = syms.empty() ? -1 : 0; i >= 0; i = syms[i].next) {
+    std::string_view s = text.substr(syms[i].begin, syms[i].len);
+    if (auto id = vocab_.find(s))
+      out.push_back(*id);
+    else
+      for (unsigned char c : s) out.push_back(byte_token(c));
+  }
+}
+
+void LlamaVocab::bpe(std::string_view text, std::vector<int32_t>& out) const {
+  std::vector<std::pair<size_t, size_t>> parts = {{0, text.size()}};
+  for (const Regex& re : regexes_) {
+    std::vector<std::pair<size_t, size_t>> next;
+    for (auto [b, e] : parts) {
+      std::string_view s = text.substr(b, e - b);
+      size_t prev = 0;
+      for (auto [mb, me] : re.find_all(s)) {
+        if (mb == me) continue;
+        if (mb > prev) next.emplace_back(b + prev, b + mb);
+        next.emplace_back(b + mb, b + me);
+        prev = me;
+      }
+      if (prev < s.size()) next.emplace_back(b + prev, e);
+    }
+    parts = std::move(next);
+  }
+  const auto& table = byte_to_unicode();
+  std::string word;
+  for (auto [b, e] : parts) {
+    word.clear();
+    for (size_t i = b; i < e; ++i) word += table[(unsigned char)text[i]];
+    bpe_->tokenize(word, out);
+  }
+}
+
+void LlamaVocab::wpm(std::string_view text, std::vector<int32_t>& out) const {
+  std::string norm = strip_accents_ ? normalize(text, NormalForm::kNFD) : std::string(text);
+  std::vector<std::string> words(1);
+  for (size_t pos = 0; pos < norm.size();) {
+    uint32_t cp = next_codepoint(norm, pos);
+    if (is_whitespace(cp)) {
+      if (!words.back().empty()) words.emplace_back();
+      continue;
+    }
+    if (cp == 0 || cp == 0xFFFD || is_control(cp)) continue;
+    if (strip_accents_ && is_mark(cp)) continue;
+    std::string s = lowercase_ ? to_lower(to_utf8(cp)) : to_utf8(cp);
+    bool symbol = cp < 0x7F && !(cp >= '0' && cp <= '9') && !(cp >= 'a' && cp <= 'z') &&
+                  !(cp >= 'A' && cp <= 'Z');
+    if (is_punctuation(cp) || symbol || is_chinese_char(cp)) {
+      if (!words.back().empty()) words.emplace_back();
+      words.back() = s;
+      words.emplace_back();
+    } else {
+      words.back() += s;
+    }
+  }
+  for (const auto& w : words) {
+    if (w.empty()) continue;
+    std::string word = kSpace + w;
+    size_t n = word.size(), mark = out.size();
+    for (size_t i = 0; i < n; ++i) {
+      bool match = false;
+      for (size_t j = std::min(n, i + max_token_len_ + 1); j > i; --j) {
+        if (auto id = vocab_.find(std::string_view(word).substr(i, j - i))) {
+          out.push_back(*id);
+          match = true;
+          i = j - 1;
+          break;
+        }
+      }
+      if (!match) {
+        out.resize(mark);
+        break;
+      }
+    }
+    if (out.size() == mark && unk_) out.push_back(*unk_);
+  }
+}
+
+std::vector<int32_t> LlamaVocab::encode(std::string_view text, bool add_special) const {
+  std::vector<int32_t> out;
+  if (add_special && add_bos_ && bos_) out.push_back(*bos_);
+  bool prev_special = true;
+  for (const auto& f : text.empty() ? std::vector<Fragment>{} : partition(text)) {
+    if (f.id >= 0) {
+      out.push_back(f.id);
+      prev_special = true;
+      continue;
+    }
+    std::string_view raw = text.substr(f.begin, f.end - f.begin);
+    if (kind_ == Kind::kSpm) {
+      std::string s = add_space_prefix_ && prev_special ? " " : "";
+      s += raw;
+      std::string esc;
+      for (char c : s) {
+        if (c == ' ')
+          esc += kSpace;
+        else
+          esc.push_back(c);
+      }
+      spm(esc, out);
+    } else if (kind_ == Kind::kBpe) {
+      bpe(raw, out);
+    } else {
+      wpm(raw, out);
+    }
+    prev_special = false;
+  }
+  if (add_special && add_eos_ && eos_) out.push_back(*eos_);
+  if (add_special && add_sep_ && sep_) out.push_back(*sep_);
+  return out;
+}
+
+std::string LlamaVocab::decode(const std::vector<int32_t>& ids, bool skip_special) const {
+  std::string bytes;
+  for (int32_t id : ids) {
+    const std::string* t = vocab_.token(id);
+    if (!t) continue;
+    int type = types_[id];
+    if (type == kControl || type == kUnknown) {
+      if (!skip_special) bytes += *t;
+      continue;
+    }
+    if (type == kUserDefined) {
+      bytes += *t;
+    } else if (kind_ == Kind::kBpe) {
+      for (size_t pos = 0; pos < t->size();) {
+        int b = unicode_to_byte(next_codepoint(*t, pos));
+        if (b >= 0) bytes.push_back((char)b);
+      }
+    } else if (type == kByte && t->size() == 6) {
+      bytes.push_back((char)std::stoi(t->substr(3, 2), nullptr, 16));
+    } else {
+      std::string s = *t;
+      for (size_t p; (p = s.find(kSpace)) != std::string::npos;) s.replace(p, 3, " ");
+      bytes += s;
+    }
+  }
+  if ((kind_ == Kind::kSpm && add_space_prefix_) || kind_ == Kind::kWpm)
+    if (!bytes.empty() && bytes[0] == ' ') bytes.erase(0, 1);
+  return utf8_lossy(bytes);
+}
+
+}  // namespace
+
+std::unique_ptr<Engine> load_gguf_vocab(const std::string& path) {
+  return std::make_unique<LlamaVocab>(read_gguf_metadata(path), path);
+}
+
+}  // namespace lmx::tok
