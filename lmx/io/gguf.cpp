@@ -315,7 +315,7 @@ void GgufParser::parse(GgufFile& g) {
     end = t->offset + t->nbytes;
     end_name = t->name;
   }
-  std::shared_ptr<const void> owner = g.file_;
+  std::shared_ptr<const void> owner = g.owner_;
   for (GgufTensor& t : g.tensors_) {
     t.data = base_ + data_offset + t.offset;
     t.owner = owner;
@@ -444,8 +444,16 @@ int64_t GgufTensor::numel() const {
 
 GgufFile GgufFile::open(const std::filesystem::path& path, MapAdvice advice) {
   GgufFile g;
-  g.file_ = MappedFile::open(path, advice);
-  GgufParser parser(g.file_->data(), g.file_->size(), path.string());
+  std::shared_ptr<const MappedFile> mapped = MappedFile::open(path, advice);
+  return from_memory(mapped->data(), mapped->size(), mapped, path.string());
+}
+
+GgufFile GgufFile::from_memory(const void* data, size_t size, std::shared_ptr<const void> owner,
+                               std::string name) {
+  GgufFile g;
+  g.owner_ = std::move(owner);
+  g.path_ = name;
+  GgufParser parser(static_cast<const uint8_t*>(data), size, std::move(name));
   parser.parse(g);
   return g;
 }

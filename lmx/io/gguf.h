@@ -155,8 +155,12 @@ class GgufFile {
   // Maps and parses `path`; throws IoError naming the file (and the key or tensor) for a bad
   // magic, an unsupported version, a truncated header or data, bad types, sizes or offsets.
   static GgufFile open(const std::filesystem::path& path, MapAdvice advice = MapAdvice::kWillNeed);
+  // Parses GGUF bytes already in memory, validated as open() does. `owner` keeps
+  // [data, data + size) alive; `name` stands for the file in messages.
+  static GgufFile from_memory(const void* data, size_t size, std::shared_ptr<const void> owner,
+                              std::string name);
 
-  const std::filesystem::path& path() const { return file_->path(); }
+  const std::filesystem::path& path() const { return path_; }
   // GGUF version: 1, 2 or 3.
   uint32_t version() const { return version_; }
   // general.alignment, or 32.
@@ -179,7 +183,8 @@ class GgufFile {
   const GgufTensor& tensor(std::string_view name) const;
 
  private:
-  std::shared_ptr<const MappedFile> file_;
+  std::shared_ptr<const void> owner_;
+  std::filesystem::path path_;
   uint32_t version_ = 0;
   uint64_t alignment_ = 32;
   uint64_t data_offset_ = 0;

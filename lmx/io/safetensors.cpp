@@ -159,14 +159,20 @@ int dtype_bits(std::string_view dtype) {
 }
 
 SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path, MapAdvice advice) {
+  std::shared_ptr<const MappedFile> mapped = MappedFile::open(path, advice);
+  return from_memory(mapped->data(), mapped->size(), mapped, path.string());
+}
+
+SafetensorsFile SafetensorsFile::from_memory(const void* data, size_t size_bytes,
+                                             std::shared_ptr<const void> owner, std::string name) {
   SafetensorsFile st;
-  st.file_ = MappedFile::open(path, advice);
-  const std::string file = path.string();
-  const uint64_t size = st.file_->size();
+  st.path_ = name;
+  const std::string& file = name;
+  const uint64_t size = size_bytes;
   if (size < 8)
     throw IoError(
         fmt::format("[safetensors] {}: {} bytes is too short for a safetensors file", file, size));
-  const uint8_t* base = st.file_->data();
+  const auto* base = static_cast<const uint8_t*>(data);
   const uint64_t n = read_le64(base);
   if (n > size - 8)
     throw IoError(
@@ -210,7 +216,6 @@ SafetensorsFile SafetensorsFile::open(const std::filesystem::path& path, MapAdvi
   std::stable_sort(entries.begin(), entries.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   // File order: each tensor must start at or after the end of the one before it.
-  std::shared_ptr<const void> owner = st.file_;
   uint64_t max_end = 0;
   std::string max_end_name;
   for (auto& [begin, t] : entries) {

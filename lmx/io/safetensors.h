@@ -44,9 +44,13 @@ class SafetensorsFile {
   // no overlaps). Throws IoError naming the file and, where it applies, the tensor.
   static SafetensorsFile open(const std::filesystem::path& path,
                               MapAdvice advice = MapAdvice::kWillNeed);
+  // Parses safetensors bytes already in memory (e.g. embedded in the binary), validated as
+  // open() does. `owner` keeps [data, data + size) alive; `name` stands for the file.
+  static SafetensorsFile from_memory(const void* data, size_t size,
+                                     std::shared_ptr<const void> owner, std::string name);
 
   // The file this was opened from.
-  const std::filesystem::path& path() const { return file_->path(); }
+  const std::filesystem::path& path() const { return path_; }
   // Every tensor, in the order of their data in the file.
   const std::vector<TensorView>& tensors() const { return tensors_; }
   // Tensor names in file order.
@@ -61,7 +65,7 @@ class SafetensorsFile {
   size_t header_size() const { return header_size_; }
 
  private:
-  std::shared_ptr<const MappedFile> file_;
+  std::filesystem::path path_;
   std::vector<TensorView> tensors_;
   std::map<std::string, size_t, std::less<>> index_;
   std::map<std::string, std::string> metadata_;

@@ -188,6 +188,34 @@ TEST(Safetensors, MalformedFiles) {
                {"cut.safetensors", "'second'", "truncated"});
 }
 
+// Every prefix and single-byte corruption of a file either parses or throws IoError.
+TEST(Safetensors, FromMemoryTruncationsAndCorruptions) {
+  TempDir dir;
+  float v[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  save_safetensors(dir / "m.safetensors",
+                   {{"a", "F32", {2, 2}, v, 16, nullptr}, {"b", "BF16", {4}, v + 4, 8, nullptr}},
+                   {{"k", "v"}});
+  const std::string bytes = read_file(dir / "m.safetensors");
+  auto parse = [](const std::string& b) {
+    auto owner = std::make_shared<std::string>(b);
+    return SafetensorsFile::from_memory(owner->data(), owner->size(), owner, "mem");
+  };
+  SafetensorsFile f = parse(bytes);
+  EXPECT_EQ(f.path(), "mem");
+  EXPECT_EQ(static_cast<const float*>(f.get("a").data)[3], 4.0f);
+  for (size_t n = 0; n < bytes.size(); ++n) EXPECT_THROW(parse(bytes.substr(0, n)), IoError) << n;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (unsigned char x : {0x00, 0xff, 0x30, 0x7b}) {
+      std::string bad = bytes;
+      bad[i] = static_cast<char>(x);
+      try {
+        parse(bad);
+      } catch (const IoError&) {
+      }
+    }
+  }
+}
+
 TEST(Safetensors, ShardedFolderWithIndex) {
   TempDir dir;
   float a[4] = {1, 2, 3, 4}, b[2] = {5, 6};
