@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+// The interface every architecture implements, and the registry that finds one by
+// config.json's model_type.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lmx/core/array.h"
+#include "lmx/io/config.h"
+#include "lmx/nn/cache.h"
+#include "lmx/nn/module.h"
+
+namespace lmx::models {
+
+class Model : public nn::Module {
+ public:
+  // (B, L) integer token ids -> (B, L, vocab_size) logits. `cache` (one entry per
+  // make_cache() slot) is read and extended by L tokens; null runs without a cache.
+  virtual Array operator()(const Array& inputs, nn::CacheList* cache) = 0;
+  // The caches generation starts with (MLX-LM's make_prompt_cache for this model).
+  virtual nn::CacheList make_cache();
+  // Renames and drops checkpoint keys that do not match the module names (default:
+  // drops rotary inv_freq buffers).
+  virtual std::map<std::string, Array> sanitize(std::map<std::string, Array> weights);
+  virtual int64_t vocab_size() const = 0;
+  virtual int num_layers() const = 0;
+  // Paths of the modules quantization may apply to (default: every Linear and Embedding).
+  const io::ModelConfig& config() const { return config_; }
+
+ protected:
+  explicit Model(io::ModelConfig config) : config_(std::move(config)) {}
+  io::ModelConfig config_;
+};
+
+using ModelFactory = std::function<std::shared_ptr<Model>(const io::ModelConfig&)>;
+
+// Registers an architecture under one or more model_type names.
+struct ModelRegistrar {
+  ModelRegistrar(std::vector<std::string> model_types, ModelFactory factory);
+};
+
+// Builds the model for config.model_type(); throws ValueError listing the supported
+// types when it is unknown.
+std::shared_ptr<Model> create_model(const io::ModelConfig& config);
+// The model_types lmx knows.
+std::vector<std::string> supported_model_types();
+
+// Every architecture file defines one of these (the registry has no global constructor
+// tricks: registry.cpp calls them, so static linking cannot drop a model).
+void register_llama();
+
+}  // namespace lmx::models

@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: MIT
+#include <algorithm>
+#include <mutex>
+
+#include "lmx/core/error.h"
+#include "lmx/models/model.h"
+
+namespace lmx::models {
+
+namespace {
+std::map<std::string, ModelFactory>& factories() {
+  static std::map<std::string, ModelFactory> f;
+  return f;
+}
+void register_all() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // One line per architecture file.
+    register_llama();
+  });
+}
+}  // namespace
+
+ModelRegistrar::ModelRegistrar(std::vector<std::string> model_types, ModelFactory factory) {
+  for (auto& t : model_types) factories()[t] = factory;
+}
+
+std::vector<std::string> supported_model_types() {
+  register_all();
+  std::vector<std::string> out;
+  for (auto& [k, _] : factories()) out.push_back(k);
+  return out;
+}
+
+std::shared_ptr<Model> create_model(const io::ModelConfig& config) {
+  register_all();
+  std::string type = config.model_type();
+  auto it = factories().find(type);
+  if (it == factories().end()) {
+    std::string list;
+    for (auto& t : supported_model_types()) list += (list.empty() ? "" : ", ") + t;
+    raise<ValueError>("load", "model_type '{}' is not supported (supported: {})", type, list);
+  }
+  return it->second(config);
+}
+
+nn::CacheList Model::make_cache() {
+  nn::CacheList c;
+  for (int i = 0; i < num_layers(); ++i) c.push_back(std::make_shared<nn::KVCache>());
+  return c;
+}
+
+std::map<std::string, Array> Model::sanitize(std::map<std::string, Array> weights) {
+  for (auto it = weights.begin(); it != weights.end();) {
+    if (it->first.find("rotary_emb.inv_freq") != std::string::npos)
+      it = weights.erase(it);
+    else
+      ++it;
+  }
+  return weights;
+}
+
+}  // namespace lmx::models
