@@ -47,16 +47,21 @@ bool is_comparison(BinaryOp op) {
 
 }  // namespace
 
+namespace {
+// A weak scalar takes the array's dtype, except that a float scalar makes an integer or
+// bool array float32 and an integer scalar makes a bool array int32 (as MLX's Python
+// scalars do).
+Dtype weak_result(Dtype scalar, Dtype arr) {
+  if (is_floating(scalar) && !is_floating(arr)) return Dtype::float32;
+  if (is_integral(scalar) && arr == Dtype::bool_) return promote_types(scalar, arr);
+  return arr;
+}
+}  // namespace
+
 Dtype result_dtype(const Array& a, const Array& b) {
   bool wa = a.impl()->weak, wb = b.impl()->weak;
-  if (wa && !wb) {
-    if (is_floating(a.dtype()) && !is_floating(b.dtype())) return Dtype::float32;
-    return b.dtype();
-  }
-  if (wb && !wa) {
-    if (is_floating(b.dtype()) && !is_floating(a.dtype())) return Dtype::float32;
-    return a.dtype();
-  }
+  if (wa && !wb) return weak_result(a.dtype(), b.dtype());
+  if (wb && !wa) return weak_result(b.dtype(), a.dtype());
   return promote_types(a.dtype(), b.dtype());
 }
 
@@ -107,10 +112,6 @@ Array binary(BinaryOp op, const Array& a_in, const Array& b_in) {
     default:
       if (is_comparison(op)) out = Dtype::bool_;
       break;
-  }
-  if ((op == BinaryOp::add || op == BinaryOp::subtract || op == BinaryOp::multiply) &&
-      common == Dtype::bool_ && op != BinaryOp::multiply) {
-    // bool + bool stays bool in MLX only for logical ops; arithmetic upcasts.
   }
   Shape shape = broadcast_shapes(a_in.shape(), b_in.shape());
   Array a = broadcast_to(astype(a_in, common), shape);

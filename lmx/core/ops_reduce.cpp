@@ -43,9 +43,11 @@ Array reduce(ReduceOp op, const Array& a, const Axes& axes_in, bool keepdims, co
   if (op == ReduceOp::all || op == ReduceOp::any) {
     dt = Dtype::bool_;
   } else if (op == ReduceOp::sum || op == ReduceOp::prod) {
-    if (dt == Dtype::bool_ || dt == Dtype::int8 || dt == Dtype::int16 || dt == Dtype::uint8 ||
-        dt == Dtype::uint16)
+    // As MLX: bool and small signed ints give int32, small unsigned ints uint32.
+    if (dt == Dtype::bool_ || dt == Dtype::int8 || dt == Dtype::int16)
       dt = Dtype::int32;
+    else if (dt == Dtype::uint8 || dt == Dtype::uint16)
+      dt = Dtype::uint32;
   }
   if (op == ReduceOp::max || op == ReduceOp::min)
     for (int ax : axes)

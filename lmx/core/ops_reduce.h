@@ -10,7 +10,8 @@ namespace lmx {
 
 using Axes = std::vector<int>;
 
-// sum/prod of bool and small integers accumulate in int32 (as MLX).
+// sum/prod of bool and small signed integers give int32, of small unsigned integers
+// uint32 (as MLX).
 Array sum(const Array& a, const Axes& axes = {}, bool keepdims = false);
 Array sum(const Array& a, int axis, bool keepdims = false);
 Array mean(const Array& a, const Axes& axes = {}, bool keepdims = false);

@@ -41,13 +41,14 @@ inline A combine(ReduceOp op, A acc, A x) {
   switch (op) {
     case ReduceOp::sum: return A(acc + x);
     case ReduceOp::prod: return A(acc * x);
+    // NaN is sticky: once seen it stays (a plain compare would drop it on the next x).
     case ReduceOp::max:
       if constexpr (std::is_floating_point_v<A>)
-        if (std::isnan(x)) return x;
+        if (std::isnan(acc) || std::isnan(x)) return std::numeric_limits<A>::quiet_NaN();
       return acc > x ? acc : x;
     case ReduceOp::min:
       if constexpr (std::is_floating_point_v<A>)
-        if (std::isnan(x)) return x;
+        if (std::isnan(acc) || std::isnan(x)) return std::numeric_limits<A>::quiet_NaN();
       return acc < x ? acc : x;
     case ReduceOp::all: return A(bool(acc) && bool(x));
     case ReduceOp::any: return A(bool(acc) || bool(x));
