@@ -8,15 +8,72 @@
 
 namespace lmx::tok {
 
-void Vocab::add(std::string token, int32_t id) {
-  if (id < 0) return;
-  if ((size_t)id >= to_token_.size()) {
-    to_token_.resize(id + 1);
-    has_.resize(id + 1, false);
+uint64_t Vocab::hash(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a, then a final mix
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ull;
+  h ^= h >> 32;
+  return h * 0x9E3779B97F4A7C15ull;
+}
+
+void Vocab::reserve(size_t n) {
+  offsets_.reserve(n);
+  lengths_.reserve(n);
+  size_t cap = 16;
+  while (cap < n * 2) cap <<= 1;
+  if (cap > slots_.size()) {
+    auto old = std::move(slots_);
+    slots_.assign(cap, {0, 0});
+    for (auto [slot, tag] : old)
+      if (slot) {
+        size_t mask = slots_.size() - 1;
+        auto t = *token((int32_t)slot - 1);
+        for (size_t i = hash(t) & mask;; i = (i + 1) & mask)
+          if (!slots_[i].first) {
+            slots_[i] = {slot, tag};
+            break;
+          }
+      }
   }
-  to_id_.emplace(token, id);
-  to_token_[id] = std::move(token);
-  has_[id] = true;
+}
+
+void Vocab::grow() { reserve(std::max<size_t>(count_ + 1, slots_.size())); }
+
+void Vocab::add(std::string_view token, int32_t id) {
+  if (id < 0) return;
+  if ((size_t)id >= offsets_.size()) {
+    offsets_.resize(id + 1, kUnused);
+    lengths_.resize(id + 1, 0);
+  }
+  if ((count_ + 1) * 2 > slots_.size()) grow();
+  offsets_[id] = pool_.size();
+  lengths_[id] = (uint32_t)token.size();
+  pool_.append(token);
+  uint64_t h = hash(token);
+  size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    auto& [slot, tag] = slots_[i];
+    if (!slot) {
+      slot = (uint32_t)id + 1;
+      tag = (uint32_t)(h >> 32);
+      ++count_;
+      return;
+    }
+    if (tag == (uint32_t)(h >> 32) && *this->token((int32_t)slot - 1) == token) return;
+  }
+}
+
+std::optional<int32_t> Vocab::find(std::string_view token) const {
+  if (slots_.empty()) return std::nullopt;
+  uint64_t h = hash(token);
+  size_t mask = slots_.size() - 1;
+  for (size_t i = h & mask;; i = (i + 1) & mask) {
+    auto [slot, tag] = slots_[i];
+    if (!slot) return std::nullopt;
+    if (tag == (uint32_t)(h >> 32)) {
+      int32_t id = (int32_t)slot - 1;
+      if (std::string_view(pool_.data() + offsets_[id], lengths_[id]) == token) return id;
+    }
+  }
 }
 
 bool WordCache::get(std::string_view word, std::vector<int32_t>& out) const {
@@ -43,18 +100,61 @@ Bpe::Bpe(Vocab vocab, BpeOptions options) : opt_(std::move(options)) {
   }
 }
 
+static uint64_t mix(uint64_t k) {
+  k ^= k >> 31;
+  k *= 0x9E3779B97F4A7C15ull;
+  return k ^ (k >> 29);
+}
+
+void Bpe::reserve_merges(size_t n) {
+  size_t cap = 16;
+  while (cap < n * 2) cap <<= 1;
+  if (cap <= merges_.size()) return;
+  std::vector<Merge> old = std::move(merges_);
+  merges_.assign(cap, Merge{});
+  for (const Merge& m : old)
+    if (m.key != kEmpty)
+      for (size_t i = mix(m.key) & (cap - 1);; i = (i + 1) & (cap - 1))
+        if (merges_[i].key == kEmpty) {
+          merges_[i] = m;
+          break;
+        }
+}
+
+const Bpe::Merge* Bpe::find_merge(int32_t a, int32_t b) const {
+  if (merges_.empty()) return nullptr;
+  uint64_t k = key(a, b);
+  size_t mask = merges_.size() - 1;
+  for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {
+    const Merge& m = merges_[i];
+    if (m.key == k) return &m;
+    if (m.key == kEmpty) return nullptr;
+  }
+}
+
 bool Bpe::add_merge(std::string_view left, std::string_view right, int32_t rank) {
   auto a = vocab_.find(left), b = vocab_.find(right);
   if (!a || !b) return false;
-  std::string merged(left);
   std::string_view tail = right;
   const auto& prefix = opt_.continuing_subword_prefix;
   if (!prefix.empty() && tail.substr(0, prefix.size()) == prefix) tail.remove_prefix(prefix.size());
-  merged += tail;
-  auto id = vocab_.find(merged);
+  scratch_.assign(left);
+  scratch_ += tail;
+  auto id = vocab_.find(scratch_);
   if (!id) return false;
-  merges_.emplace(key(*a, *b), Merge{rank, *id});
-  return true;
+  if ((merge_count_ + 1) * 2 > merges_.size())
+    reserve_merges(std::max<size_t>(merge_count_ + 1, 1024));
+  uint64_t k = key(*a, *b);
+  size_t mask = merges_.size() - 1;
+  for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {
+    Merge& m = merges_[i];
+    if (m.key == k) return true;  // the first (lowest rank) occurrence wins
+    if (m.key == kEmpty) {
+      m = {k, rank, *id};
+      ++merge_count_;
+      return true;
+    }
+  }
 }
 
 void Bpe::tokenize(std::string_view word, std::vector<int32_t>& out) const {
@@ -125,8 +225,8 @@ void Bpe::merge_word(std::string_view w, std::vector<int32_t>& out) const {
     if (pos < 0) return;
     int32_t nx = syms[pos].next;
     if (nx < 0) return;
-    auto it = merges_.find(key(syms[pos].id, syms[nx].id));
-    if (it != merges_.end()) heap.push({it->second.rank, pos, it->second.new_id});
+    if (const Merge* m = find_merge(syms[pos].id, syms[nx].id))
+      heap.push({m->rank, pos, m->new_id});
   };
   for (int32_t i = 0; i + 1 < (int32_t)syms.size(); ++i) push_pair(i);
   while (!heap.empty()) {
@@ -135,8 +235,8 @@ void Bpe::merge_word(std::string_view w, std::vector<int32_t>& out) const {
     Symbol& s = syms[top.pos];
     if (!s.alive || s.next < 0) continue;
     Symbol& right = syms[s.next];
-    auto it = merges_.find(key(s.id, right.id));
-    if (it == merges_.end() || it->second.new_id != top.new_id) continue;  // stale
+    const Merge* m = find_merge(s.id, right.id);
+    if (!m || m->new_id != top.new_id) continue;  // stale
     s.id = top.new_id;
     right.alive = false;
     s.next = right.next;

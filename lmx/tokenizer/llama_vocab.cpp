@@ -60,9 +60,12 @@ const std::vector<PreType>& pre_types() {
        true},
       {{"deepseek-llm"},
        {"[\\r\\n]",
-        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-"
-        "Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}ῖ-\\x{1FDB}ῠ-Ῥῲ-"
-        "ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-"
+        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-"
+        "ᲺᲽ-"
+        "Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}ῖ-\\x{1FDB}ῠ-"
+        "Ῥῲ-"
+        "ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-"
+        "ﬆﬓ-"
         "ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+",
         "\\s?[!-/:-~！-／：-～‘-‟　-。]+", "\\s+\\z", "[一-龥ࠀ-一가-퟿]+", "\\p{N}+"}},
       {{"deepseek-coder"},
@@ -99,7 +102,7 @@ class LlamaVocab : public Engine {
     return vocab_.find(token);
   }
   std::optional<std::string> id_to_token(int32_t id) const override {
-    if (const std::string* s = vocab_.token(id)) return *s;
+    if (auto s = vocab_.token(id)) return std::string(*s);
     return std::nullopt;
   }
   size_t vocab_size() const override { return vocab_.size(); }
@@ -247,7 +250,7 @@ LlamaVocab::LlamaVocab(const std::map<std::string, GgufValue>& kv, const std::st
 std::vector<LlamaVocab::Fragment> LlamaVocab::partition(std::string_view text) const {
   std::vector<Fragment> frags = {{0, text.size(), -1}};
   for (int32_t id : special_order_) {
-    const std::string& t = *vocab_.token(id);
+    std::string_view t = *vocab_.token(id);
     if (t.empty()) continue;
     std::vector<Fragment> next;
     bool changed = false;
@@ -439,8 +442,10 @@ std::vector<int32_t> LlamaVocab::encode(std::string_view text, bool add_special)
 std::string LlamaVocab::decode(const std::vector<int32_t>& ids, bool skip_special) const {
   std::string bytes;
   for (int32_t id : ids) {
-    const std::string* t = vocab_.token(id);
-    if (!t) continue;
+    auto tv = vocab_.token(id);
+    if (!tv) continue;
+    const std::string t_str(*tv);
+    const std::string* t = &t_str;
     int type = types_[id];
     if (type == kControl || type == kUnknown) {
       if (!skip_special) bytes += *t;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "lmx/tokenizer/error.h"
+#include "lmx/tokenizer/json_scan.h"
 #include "lmx/tokenizer/models.h"
 
 namespace lmx::tok {
@@ -11,7 +12,14 @@ using json = nlohmann::json;
 
 namespace {
 
-Vocab vocab_from_object(const json& j, const char* model) {
+Vocab vocab_from_object(const json& j, const char* model, const RawModelParts& raw = {}) {
+  if (j.is_null() && raw.scanner && raw.vocab != std::string::npos) {
+    Vocab v;
+    v.reserve(1 << 16);
+    raw.scanner->for_each_vocab_entry(raw.vocab,
+                                      [&](std::string& k, int64_t id) { v.add(k, (int32_t)id); });
+    return v;
+  }
   if (!j.is_object())
     throw TokenizerError(std::string("model.vocab: ") + model + " expects an object");
   Vocab v;
@@ -24,7 +32,7 @@ std::string opt_string(const json& j, const char* key) {
   return j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
 }
 
-std::unique_ptr<Model> make_bpe(const json& j) {
+std::unique_ptr<Model> make_bpe(const json& j, const RawModelParts& raw) {
   BpeOptions o;
   if (j.contains("unk_token") && j["unk_token"].is_string())
     o.unk_token = j["unk_token"].get<std::string>();
@@ -33,9 +41,16 @@ std::unique_ptr<Model> make_bpe(const json& j) {
   o.byte_fallback = j.value("byte_fallback", false);
   o.fuse_unk = j.value("fuse_unk", false);
   o.ignore_merges = j.value("ignore_merges", false);
-  auto bpe = std::make_unique<Bpe>(vocab_from_object(j.at("vocab"), "BPE"), std::move(o));
-  if (!j.contains("merges")) return bpe;
+  auto bpe = std::make_unique<Bpe>(vocab_from_object(j.at("vocab"), "BPE", raw), std::move(o));
   int32_t rank = 0;
+  if (raw.scanner && raw.merges != std::string::npos && j.value("merges", json()).is_null()) {
+    bpe->reserve_merges(1 << 18);
+    raw.scanner->for_each_merge(
+        raw.merges, [&](std::string& a, std::string& b) { bpe->add_merge(a, b, rank++); });
+    return bpe;
+  }
+  if (!j.contains("merges") || j["merges"].is_null()) return bpe;
+  bpe->reserve_merges(j["merges"].size());
   for (const auto& m : j["merges"]) {
     if (m.is_string()) {
       const std::string& s = m.get_ref<const std::string&>();
@@ -55,11 +70,17 @@ std::unique_ptr<Model> make_bpe(const json& j) {
   return bpe;
 }
 
-std::unique_ptr<Model> make_unigram(const json& j) {
+std::unique_ptr<Model> make_unigram(const json& j, const RawModelParts& raw) {
   std::vector<std::pair<std::string, double>> pieces;
   const json& v = j.at("vocab");
-  pieces.reserve(v.size());
-  for (const auto& e : v) pieces.emplace_back(e.at(0).get<std::string>(), e.at(1).get<double>());
+  if (v.is_null() && raw.scanner && raw.vocab != std::string::npos) {
+    raw.scanner->for_each_scored_piece(raw.vocab, [&](std::string& piece, double score) {
+      pieces.emplace_back(std::move(piece), score);
+    });
+  } else {
+    pieces.reserve(v.size());
+    for (const auto& e : v) pieces.emplace_back(e.at(0).get<std::string>(), e.at(1).get<double>());
+  }
   std::optional<int32_t> unk;
   if (j.contains("unk_id") && j["unk_id"].is_number()) unk = j["unk_id"].get<int32_t>();
   return std::make_unique<Unigram>(std::move(pieces), unk, j.value("byte_fallback", false));
@@ -67,7 +88,7 @@ std::unique_ptr<Model> make_unigram(const json& j) {
 
 }  // namespace
 
-std::unique_ptr<Model> make_model(const json& j) {
+std::unique_ptr<Model> make_model(const json& j, const RawModelParts& raw) {
   std::string type = j.value("type", "");
   if (type.empty()) {
     if (j.contains("merges"))
@@ -79,19 +100,19 @@ std::unique_ptr<Model> make_model(const json& j) {
     else
       type = "WordLevel";
   }
-  if (type == "BPE") return make_bpe(j);
-  if (type == "Unigram") return make_unigram(j);
+  if (type == "BPE") return make_bpe(j, raw);
+  if (type == "Unigram") return make_unigram(j, raw);
   if (type == "WordPiece") {
     std::string prefix =
         j.contains("continuing_subword_prefix") && j["continuing_subword_prefix"].is_string()
             ? j["continuing_subword_prefix"].get<std::string>()
             : "##";
-    return std::make_unique<WordPiece>(vocab_from_object(j.at("vocab"), "WordPiece"),
+    return std::make_unique<WordPiece>(vocab_from_object(j.at("vocab"), "WordPiece", raw),
                                        j.value("unk_token", "[UNK]"), prefix,
                                        j.value("max_input_chars_per_word", (size_t)100));
   }
   if (type == "WordLevel")
-    return std::make_unique<WordLevel>(vocab_from_object(j.at("vocab"), "WordLevel"),
+    return std::make_unique<WordLevel>(vocab_from_object(j.at("vocab"), "WordLevel", raw),
                                        j.value("unk_token", "[UNK]"));
   throw TokenizerError("model: unknown type '" + type + "'");
 }

@@ -24,31 +24,32 @@ struct StringHash {
 };
 using StringMap = std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>>;
 
-// Token strings by id and ids by string.
+// Token strings by id and ids by string: one string arena and an open-addressing hash
+// table of ids (cache-friendly for vocabularies of several hundred thousand tokens).
 class Vocab {
  public:
-  // Adds `token` with `id` (ids may come in any order; gaps are empty strings).
-  void add(std::string token, int32_t id);
-  std::optional<int32_t> find(std::string_view token) const {
-    auto it = to_id_.find(token);
-    if (it == to_id_.end()) return std::nullopt;
-    return it->second;
+  // Adds `token` with `id` (ids may come in any order; gaps stay unused). A token string
+  // seen before keeps its first id for lookups.
+  void add(std::string_view token, int32_t id);
+  std::optional<int32_t> find(std::string_view token) const;
+  // The token string, or nullopt when id is out of range or unused.
+  std::optional<std::string_view> token(int32_t id) const {
+    if (id < 0 || (size_t)id >= offsets_.size() || offsets_[id] == kUnused) return std::nullopt;
+    return std::string_view(pool_.data() + offsets_[id], lengths_[id]);
   }
-  // The token string, or nullptr when id is out of range or unused.
-  const std::string* token(int32_t id) const {
-    return id >= 0 && (size_t)id < to_token_.size() && has_[id] ? &to_token_[id] : nullptr;
-  }
-  size_t size() const { return to_token_.size(); }
-  void reserve(size_t n) {
-    to_id_.reserve(n);
-    to_token_.reserve(n);
-    has_.reserve(n);
-  }
+  size_t size() const { return offsets_.size(); }
+  void reserve(size_t n);
 
  private:
-  StringMap to_id_;
-  std::vector<std::string> to_token_;
-  std::vector<bool> has_;
+  static constexpr uint64_t kUnused = ~0ull;
+  static uint64_t hash(std::string_view s);
+  void grow();
+  std::string pool_;
+  std::vector<uint64_t> offsets_;
+  std::vector<uint32_t> lengths_;
+  // Slots hold id+1 (0 = empty) and a 32-bit hash tag.
+  std::vector<std::pair<uint32_t, uint32_t>> slots_;
+  size_t count_ = 0;
 };
 
 class Model {
@@ -92,19 +93,26 @@ class Bpe : public Model {
   // token left+right (prefix handling as Hugging Face). Returns false when a part or the
   // result is not in the vocabulary.
   bool add_merge(std::string_view left, std::string_view right, int32_t rank);
+  void reserve_merges(size_t n);
   void tokenize(std::string_view word, std::vector<int32_t>& out) const override;
 
  private:
+  // Open-addressing table of merges keyed by the (left id, right id) pair.
   struct Merge {
-    int32_t rank;
-    int32_t new_id;
+    uint64_t key = kEmpty;
+    int32_t rank = 0;
+    int32_t new_id = 0;
   };
+  static constexpr uint64_t kEmpty = ~0ull;
+  const Merge* find_merge(int32_t a, int32_t b) const;
   void merge_word(std::string_view word, std::vector<int32_t>& out) const;
   static uint64_t key(int32_t a, int32_t b) { return ((uint64_t)(uint32_t)a << 32) | (uint32_t)b; }
 
   BpeOptions opt_;
   std::optional<int32_t> unk_id_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  std::vector<Merge> merges_;
+  size_t merge_count_ = 0;
+  std::string scratch_;
   int32_t byte_ids_[256];
   WordCache cache_;
 };
@@ -146,7 +154,15 @@ class WordLevel : public Model {
   std::string unk_token_;
 };
 
+class JsonScanner;
+// Where the large members of "model" are in the raw tokenizer.json text when they were
+// left out of `j` (null there) to be scanned directly; npos when absent.
+struct RawModelParts {
+  const JsonScanner* scanner = nullptr;
+  size_t vocab = std::string::npos, merges = std::string::npos;
+};
+
 // Builds the model described by tokenizer.json's "model" object.
-std::unique_ptr<Model> make_model(const nlohmann::json& j);
+std::unique_ptr<Model> make_model(const nlohmann::json& j, const RawModelParts& raw = {});
 
 }  // namespace lmx::tok

@@ -2,11 +2,13 @@
 // The Hugging Face tokenizers pipeline and the tokenizer.json loader.
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "lmx/tokenizer/engine.h"
 #include "lmx/tokenizer/error.h"
+#include "lmx/tokenizer/json_scan.h"
 
 namespace lmx::tok {
 
@@ -47,8 +49,8 @@ std::string Pipeline::decode(const std::vector<int32_t>& ids, bool skip_special)
     if (const AddedToken* t = added.by_id(id)) {
       if (skip_special && t->special) continue;
       tokens.push_back(t->content);
-    } else if (const std::string* s = model->vocab().token(id)) {
-      tokens.push_back(*s);
+    } else if (auto s = model->vocab().token(id)) {
+      tokens.emplace_back(*s);
     }
   }
   if (decoder) return decoder->decode(std::move(tokens));
@@ -64,7 +66,7 @@ std::optional<int32_t> Pipeline::token_to_id(std::string_view token) const {
 
 std::optional<std::string> Pipeline::id_to_token(int32_t id) const {
   if (const AddedToken* t = added.by_id(id)) return t->content;
-  if (const std::string* s = model->vocab().token(id)) return *s;
+  if (auto s = model->vocab().token(id)) return std::string(*s);
   return std::nullopt;
 }
 
@@ -88,9 +90,31 @@ std::optional<int32_t> Pipeline::special_id(std::string_view which) const {
 }
 
 std::unique_ptr<Pipeline> parse_tokenizer_json(const std::string& text, const std::string& origin) {
+  // The model's vocab and merges are scanned in place; the rest goes to nlohmann::json.
+  JsonScanner scanner(text, origin);
+  RawModelParts raw;
+  raw.scanner = &scanner;
+  std::string reduced;
+  size_t model_end = 0, vocab_end = 0, merges_end = 0;
+  size_t model = scanner.find_member(0, "model", model_end);
+  if (model != std::string::npos && text[model] == '{') {
+    raw.vocab = scanner.find_member(model, "vocab", vocab_end);
+    raw.merges = scanner.find_member(model, "merges", merges_end);
+  }
+  std::vector<std::pair<size_t, size_t>> cut;
+  if (raw.vocab != std::string::npos) cut.emplace_back(raw.vocab, vocab_end);
+  if (raw.merges != std::string::npos) cut.emplace_back(raw.merges, merges_end);
+  std::sort(cut.begin(), cut.end());
+  size_t pos = 0;
+  for (auto [b, e] : cut) {
+    reduced.append(text, pos, b - pos);
+    reduced += "null";
+    pos = e;
+  }
+  reduced.append(text, pos);
   json j;
   try {
-    j = json::parse(text);
+    j = json::parse(reduced);
   } catch (const json::exception& e) {
     throw TokenizerError(origin + ": not valid JSON: " + e.what());
   }
@@ -98,7 +122,7 @@ std::unique_ptr<Pipeline> parse_tokenizer_json(const std::string& text, const st
   const char* key = "model";
   try {
     if (!j.contains("model")) throw TokenizerError("missing");
-    p->model = make_model(j["model"]);
+    p->model = make_model(j["model"], raw);
     key = "normalizer";
     if (j.contains(key)) p->normalizer = make_normalizer(j[key]);
     key = "pre_tokenizer";

@@ -190,7 +190,8 @@ std::vector<std::pair<std::string, std::string>> extract_merges(const SpModel& m
   });
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(merges.size());
-  for (const auto& x : merges) out.emplace_back(*v.token(x.l), *v.token(x.r));
+  for (const auto& x : merges)
+    out.emplace_back(std::string(*v.token(x.l)), std::string(*v.token(x.r)));
   return out;
 }
 

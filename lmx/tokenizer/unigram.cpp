@@ -21,7 +21,7 @@ Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, std::option
   double min_score = std::numeric_limits<double>::infinity();
   for (size_t i = 0; i < pieces.size(); ++i) {
     max_piece_bytes_ = std::max(max_piece_bytes_, pieces[i].first.size());
-    vocab_.add(std::move(pieces[i].first), (int32_t)i);
+    vocab_.add(pieces[i].first, (int32_t)i);
     scores_.push_back(pieces[i].second);
     min_score = std::min(min_score, pieces[i].second);
   }
