@@ -19,6 +19,7 @@
 
 #include "lmx/io/error.h"
 #include "lmx/io/http.h"
+#include "lmx/io/sha256.h"
 
 namespace lmx::io {
 namespace fs = std::filesystem;
@@ -221,39 +222,52 @@ uint64_t file_size_or_zero(const fs::path& p) {
 void Hub::fetch_blob(const std::string& url, const std::string& file, const fs::path& blob,
                      std::optional<uint64_t> expected) const {
   const fs::path part = blob.string() + ".incomplete";
+  // LFS blobs are named by their SHA-256: check it (a bad resume must not go unnoticed).
+  const std::string etag = blob.filename().string();
+  const bool lfs = etag.size() == 64 && std::all_of(etag.begin(), etag.end(), [](char c) {
+                     return std::isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+                   });
   ProgressBar bar(progress, file);
   constexpr int kAttempts = 5;
   for (int attempt = 0;; ++attempt) {
+    const bool last = attempt + 1 >= kAttempts;
     uint64_t have = file_size_or_zero(part);
     if (expected && have > *expected) {
       fs::resize_file(part, 0);
       have = 0;
     }
-    if (expected && have == *expected) break;
-    const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw IoError(fmt::format("[hub] {}: cannot create {}", repo, part.string()));
-    bar.start(have);
-    HttpRequest req{.url = url, .headers = auth(), .resume_from = have, .fd = fd};
-    req.progress = [&](uint64_t now, uint64_t total) {
-      bar.update(now, total ? total : expected.value_or(0));
-    };
-    HttpResponse r = http_request(req);
-    ::fsync(fd);
-    ::close(fd);
-    if (!r.error.empty() || r.status == 416 || (r.status >= 500 && r.status < 600)) {
+    if (!expected || have < *expected) {  // else a complete .incomplete: only verify it
+      const int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+      if (fd < 0) throw IoError(fmt::format("[hub] {}: cannot create {}", repo, part.string()));
+      bar.start(have);
+      HttpRequest req{.url = url, .headers = auth(), .resume_from = have, .fd = fd};
+      req.progress = [&](uint64_t now, uint64_t total) {
+        bar.update(now, total ? total : expected.value_or(0));
+      };
+      HttpResponse r = http_request(req);
+      ::fsync(fd);
+      ::close(fd);
+      const bool retry = r.transient || r.status == 416 || r.status >= 500;
       if (r.status == 416) fs::resize_file(part, 0);  // our partial file does not fit: restart
-      if ((r.transient || r.status == 416 || r.status >= 500) && attempt + 1 < kAttempts) {
+      if (retry && !last) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
         continue;
       }
-      fail("downloading " + file, r);
+      if (!r.error.empty() || (r.status != 200 && r.status != 206)) fail("downloading " + file, r);
     }
-    if (r.status != 200 && r.status != 206) fail("downloading " + file, r);
     const uint64_t now = file_size_or_zero(part);
-    if (expected && now < *expected && attempt + 1 < kAttempts) continue;  // cut short: resume
+    if (expected && now < *expected && !last) continue;  // cut short: resume
     if (expected && now != *expected)
       throw IoError(fmt::format("[hub] {}: {} has {} bytes, the Hub announced {}", repo, file, now,
                                 *expected));
+    if (lfs) {
+      if (const std::string got = sha256_file(part); got != etag) {
+        fs::resize_file(part, 0);
+        if (!last) continue;  // start over from the first byte
+        throw IoError(fmt::format("[hub] {}: {} has SHA-256 {}, the Hub announced {}", repo, file,
+                                  got, etag));
+      }
+    }
     break;
   }
   bar.finish(file_size_or_zero(part));

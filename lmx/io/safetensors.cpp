@@ -388,4 +388,42 @@ void save_safetensors(const std::filesystem::path& path, const std::vector<Tenso
   }
 }
 
+std::vector<std::filesystem::path> save_safetensors_dir(
+    const std::filesystem::path& dir, const std::vector<TensorView>& tensors,
+    const std::map<std::string, std::string>& metadata, uint64_t max_shard_bytes) {
+  std::filesystem::create_directories(dir);
+  std::vector<std::vector<TensorView>> shards(1);
+  uint64_t shard_bytes = 0, total = 0;
+  for (const TensorView& t : tensors) {
+    if (!shards.back().empty() && shard_bytes + t.nbytes > max_shard_bytes) {
+      shards.emplace_back();
+      shard_bytes = 0;
+    }
+    shards.back().push_back(t);
+    shard_bytes += t.nbytes;
+    total += t.nbytes;
+  }
+  json index = {{"metadata", {{"total_size", total}}}, {"weight_map", json::object()}};
+  std::vector<std::filesystem::path> written;
+  for (size_t i = 0; i < shards.size(); ++i) {
+    const std::string name = shards.size() == 1 ? "model.safetensors"
+                                                : fmt::format("model-{:05d}-of-{:05d}.safetensors",
+                                                              i + 1, shards.size());
+    save_safetensors(dir / name, shards[i], metadata);
+    for (const TensorView& t : shards[i]) index["weight_map"][t.name] = name;
+    written.push_back(dir / name);
+  }
+  const std::string text = index.dump(4);
+  const std::filesystem::path index_path = dir / "model.safetensors.index.json";
+  const std::filesystem::path tmp = index_path.string() + fmt::format(".tmp-{}", ::getpid());
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text;
+    if (!out.flush())
+      throw IoError(fmt::format("[save_safetensors] cannot write {}", tmp.string()));
+  }
+  std::filesystem::rename(tmp, index_path);
+  return written;
+}
+
 }  // namespace lmx::io

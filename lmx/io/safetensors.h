@@ -86,4 +86,12 @@ std::map<std::string, TensorView> load_safetensors(const std::filesystem::path& 
 void save_safetensors(const std::filesystem::path& path, const std::vector<TensorView>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 
+// Writes a checkpoint folder as MLX-LM does: model.safetensors, or shards
+// model-0000i-of-0000n.safetensors of at most `max_shard_bytes` each (a larger tensor gets a
+// shard of its own), plus model.safetensors.index.json. Returns the weight files written.
+std::vector<std::filesystem::path> save_safetensors_dir(
+    const std::filesystem::path& dir, const std::vector<TensorView>& tensors,
+    const std::map<std::string, std::string>& metadata = {},
+    uint64_t max_shard_bytes = 5'000'000'000);
+
 }  // namespace lmx::io

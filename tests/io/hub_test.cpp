@@ -11,6 +11,7 @@
 #include "lmx/io/config.h"
 #include "lmx/io/error.h"
 #include "lmx/io/safetensors.h"
+#include "lmx/io/sha256.h"
 #include "tests/io/temp_dir.h"
 
 namespace lmx::io {
@@ -47,6 +48,12 @@ std::string fake_hash(const std::string& s, size_t n) {
   return out.substr(0, n);
 }
 
+std::string sha256_of(const std::string& s) {
+  Sha256 h;
+  h.update(s.data(), s.size());
+  return h.hex_digest();
+}
+
 // Serves one repo the way the Hub does: the revision API, and resolve/<rev>/<file> with
 // ETag / X-Linked-Etag / X-Repo-Commit headers and Range support, on 127.0.0.1.
 class FakeHub {
@@ -72,7 +79,7 @@ class FakeHub {
       const std::string& body = it->second;
       res.set_header("X-Repo-Commit", kCommit);
       if (it->first.ends_with(".safetensors")) {  // an LFS file
-        res.set_header("X-Linked-Etag", "\"" + fake_hash(body, 64) + "\"");
+        res.set_header("X-Linked-Etag", "\"" + sha256_of(body) + "\"");
         res.set_header("X-Linked-Size", std::to_string(body.size()));
       }
       res.set_header("ETag", "\"" + fake_hash(body, 40) + "\"");
@@ -276,7 +283,7 @@ TEST(Hub, DownloadsLikeHuggingfaceHub) {
     EXPECT_EQ(read_file(link), files.at(name));
   }
   // The LFS file's blob is named by its sha256-style X-Linked-Etag.
-  EXPECT_TRUE(fs::exists(folder / "blobs" / fake_hash(files.at("model.safetensors"), 64)));
+  EXPECT_TRUE(fs::exists(folder / "blobs" / sha256_of(files.at("model.safetensors"))));
   for (const char* skipped : {"README.md", "consolidated.safetensors", "original/params.bin"})
     EXPECT_FALSE(fs::exists(snapshot / skipped)) << skipped;
   EXPECT_EQ(load_safetensors_dir(snapshot).at("model.embed_tokens.weight").shape,
@@ -297,7 +304,7 @@ TEST(Hub, ResumesAPartialDownload) {
   FakeHub hub(files);
   const std::string& weights = files.at("model.safetensors");
   const fs::path blobs = repo_cache_folder(cache.path(), kRepo) / "blobs";
-  const std::string etag = fake_hash(weights, 64);
+  const std::string etag = sha256_of(weights);
   const size_t half = weights.size() / 2 + 123;
   write_file(blobs / (etag + ".incomplete"), weights.substr(0, half));
   const fs::path snapshot = snapshot_download(kRepo, options_for(hub, cache));
@@ -308,6 +315,43 @@ TEST(Hub, ResumesAPartialDownload) {
                       fmt::format("GET /{}/resolve/{}/model.safetensors bytes={}-", kRepo, kCommit,
                                   half)),
             reqs.end());
+}
+
+TEST(Hub, ACorruptPartialFileIsCaughtAndRefetched) {
+  TempDir scratch, cache;
+  auto files = repo_files(scratch);
+  FakeHub hub(files);
+  const std::string& weights = files.at("model.safetensors");
+  const fs::path blobs = repo_cache_folder(cache.path(), kRepo) / "blobs";
+  const std::string etag = sha256_of(weights);
+  write_file(blobs / (etag + ".incomplete"), std::string(weights.size() / 2, 'x'));
+  const fs::path snapshot = snapshot_download(kRepo, options_for(hub, cache));
+  EXPECT_EQ(read_file(snapshot / "model.safetensors"), weights);
+  // A full-size but wrong file is verified, discarded and fetched again as well.
+  TempDir cache2;
+  write_file(repo_cache_folder(cache2.path(), kRepo) / "blobs" / (etag + ".incomplete"),
+             std::string(weights.size(), 'y'));
+  EXPECT_EQ(read_file(snapshot_download(kRepo, options_for(hub, cache2)) / "model.safetensors"),
+            weights);
+}
+
+TEST(Hub, Sha256) {
+  auto hex = [](const std::string& s) { return sha256_of(s); };
+  EXPECT_EQ(hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  Sha256 million;
+  const std::string chunk(1000, 'a');
+  for (int i = 0; i < 1000; ++i) million.update(chunk.data(), chunk.size());
+  EXPECT_EQ(million.hex_digest(),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+  // Odd-sized pieces give the same digest as one piece.
+  const std::string text(1234, 'q');
+  Sha256 pieces;
+  for (size_t i = 0; i < text.size(); i += 37)
+    pieces.update(text.data() + i, std::min<size_t>(37, text.size() - i));
+  EXPECT_EQ(pieces.hex_digest(), hex(text));
 }
 
 TEST(Hub, RetriesAnInterruptedTransfer) {

@@ -254,6 +254,28 @@ TEST(Safetensors, ShardedFolderWithIndex) {
   expect_error([&] { load_safetensors_dir(dir.path()); }, {"'a'", "model-extra.safetensors"});
 }
 
+TEST(Safetensors, SaveShardedFolder) {
+  TempDir dir;
+  std::vector<float> a(100, 1.0f), b(50, 2.0f), c(300, 3.0f);
+  std::vector<TensorView> ts = {{"a", "F32", {100}, a.data(), 400, nullptr},
+                                {"b", "F32", {50}, b.data(), 200, nullptr},
+                                {"c", "F32", {300}, c.data(), 1200, nullptr}};
+  auto files = save_safetensors_dir(dir / "sharded", ts, {{"format", "mlx"}}, 700);
+  ASSERT_EQ(files.size(), 2u);  // [a, b] then [c] alone
+  EXPECT_EQ(files[0].filename(), "model-00001-of-00002.safetensors");
+  auto index = nlohmann::json::parse(read_file(dir / "sharded/model.safetensors.index.json"));
+  EXPECT_EQ(index["metadata"]["total_size"], 1800);
+  EXPECT_EQ(index["weight_map"]["c"], "model-00002-of-00002.safetensors");
+  auto w = load_safetensors_dir(dir / "sharded");
+  ASSERT_EQ(w.size(), 3u);
+  EXPECT_EQ(static_cast<const float*>(w.at("c").data)[299], 3.0f);
+  EXPECT_EQ(SafetensorsFile::open(files[1]).metadata().at("format"), "mlx");
+  auto single = save_safetensors_dir(dir / "single", ts);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0].filename(), "model.safetensors");
+  EXPECT_EQ(load_safetensors_dir(dir / "single").size(), 3u);
+}
+
 TEST(Safetensors, EmptyFolder) {
   TempDir dir;
   expect_error([&] { load_safetensors_dir(dir.path()); }, {"no *.safetensors"});
