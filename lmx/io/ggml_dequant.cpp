@@ -94,6 +94,7 @@ void dequantize_to_f32(GgmlType type, const void* src, float* dst, int64_t n) {
     throw IoError(
         fmt::format("[dequantize] {} elements of {} are not a whole number of blocks of {}", n,
                     info.name, info.block_size));
+  if (n == 0) return;
   const auto* p = static_cast<const uint8_t*>(src);
   const int64_t blocks = n / info.block_size;
   switch (type) {
