@@ -7,6 +7,7 @@
 #include <cmath>
 #include <random>
 
+#include "lmx/backend/cpu/fast_attention_kernels.h"
 #include "lmx/core/autograd.h"
 #include "lmx/core/conv.h"
 #include "lmx/core/error.h"
@@ -381,6 +382,19 @@ TEST(FastAttention, MatchesCompositeAndLoop) {
   };
   for (Dtype dt : kFloats)
     for (size_t i = 0; i < cases.size(); ++i) run_sdpa_case(cases[i], dt, 100 + 10 * i);
+}
+
+TEST(FastAttention, PortableKernelMatches) {
+  // The same cases through the portable kernel (the AVX-512 one is the default here).
+  bool was = cpu::avx512_enabled();
+  cpu::avx512_enabled() = false;
+  std::vector<SdpaCase> cases = {
+      {2, 6, 2, 5, 37, 24, 20, true, 0, 0, true, 1},
+      {1, 4, 1, 1, 1500, 32, 32, false, 64, 10.0f},
+  };
+  for (Dtype dt : kFloats)
+    for (size_t i = 0; i < cases.size(); ++i) run_sdpa_case(cases[i], dt, 300 + 10 * i);
+  cpu::avx512_enabled() = was;
 }
 
 TEST(FastAttention, CausalWithMoreQueriesThanKeys) {

@@ -43,6 +43,15 @@ template <typename T>
 void attention_tile(const AttentionProblem<T>& P, const AttentionTile& t, float* m, float* l,
                     float* acc);
 
+// The same with AVX-512 intrinsics (fast_attention_avx512.cpp); only where has_avx512().
+template <typename T>
+void attention_tile_avx512(const AttentionProblem<T>& P, const AttentionTile& t, float* m, float* l,
+                           float* acc);
+// Whether this CPU has AVX-512 (F, BW, VL, DQ) and it is enabled.
+bool has_avx512();
+// Switch for tests and comparisons: false makes every call take the portable kernel.
+bool& avx512_enabled();
+
 extern template void attention_tile<float>(const AttentionProblem<float>&, const AttentionTile&,
                                            float*, float*, float*);
 extern template void attention_tile<bfloat16>(const AttentionProblem<bfloat16>&,

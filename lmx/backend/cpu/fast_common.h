@@ -12,13 +12,17 @@
 
 namespace lmx::cpu {
 
-inline float load_f32(float v) { return v; }
-inline float load_f32(bfloat16 v) { return std::bit_cast<float>(uint32_t(v.bits) << 16); }
+[[gnu::always_inline]] inline float load_f32(float v) { return v; }
+[[gnu::always_inline]] inline float load_f32(bfloat16 v) {
+  return std::bit_cast<float>(uint32_t(v.bits) << 16);
+}
 // _Float16 converts with F16C/AVX512-FP16 instructions where the target has them.
-inline float load_f32(float16 v) { return float(std::bit_cast<_Float16>(v.bits)); }
+[[gnu::always_inline]] inline float load_f32(float16 v) {
+  return float(std::bit_cast<_Float16>(v.bits));
+}
 
 template <typename T>
-inline T store_f32(float f) {
+[[gnu::always_inline]] inline T store_f32(float f) {
   if constexpr (std::is_same_v<T, float>) {
     return f;
   } else if constexpr (std::is_same_v<T, bfloat16>) {
@@ -38,7 +42,7 @@ inline T store_f32(float f) {
 
 // e^x with about 2 ulp error for x in [-87, 88]; 0 below, +inf above. Plain arithmetic
 // and bit operations, so loops calling it vectorize.
-inline float exp_f32(float x) {
+[[gnu::always_inline]] inline float exp_f32(float x) {
   bool under = x<-87.0f, over = x> 88.0f;
   x = under ? -87.0f : (over ? 88.0f : x);
   // Round x / ln 2 to an integer with the 1.5 * 2^23 trick (no rounding instruction).
