@@ -73,6 +73,141 @@ void dequant_q8_0(const uint8_t* b, float* y) {
   for (int j = 0; j < 32; ++j) y[j] = static_cast<float>(qs[j]) * d;
 }
 
+// The 6-bit scale and min of sub-block j (of 8) in the 12 packed bytes of Q4_K and Q5_K.
+void k4_scale_min(int j, const uint8_t* q, int* scale, int* min) {
+  if (j < 4) {
+    *scale = q[j] & 63;
+    *min = q[j + 4] & 63;
+  } else {
+    *scale = (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4);
+    *min = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+// Q2_K: {u8 scales[16] (4-bit scale | 4-bit min); u8 qs[64]; f16 d, dmin} per 256 values.
+void dequant_q2_k(const uint8_t* b, float* y) {
+  const uint8_t* scales = b;
+  const uint8_t* q = b + 16;
+  const float d = load_f16(b + 80), dmin = load_f16(b + 82);
+  int is = 0;
+  for (int half = 0; half < 2; ++half, q += 32) {
+    for (int shift = 0; shift < 8; shift += 2) {
+      for (int part = 0; part < 2; ++part) {
+        const uint8_t sc = scales[is++];
+        const float dl = d * static_cast<float>(sc & 0x0F), ml = dmin * static_cast<float>(sc >> 4);
+        for (int l = 0; l < 16; ++l)
+          *y++ = dl * static_cast<float>((q[l + 16 * part] >> shift) & 3) - ml;
+      }
+    }
+  }
+}
+
+// Q3_K: {u8 hmask[32]; u8 qs[64]; u8 scales[12] (16 x 6 bits); f16 d}: x = d (s - 32) q,
+// q = low 2 bits from qs minus 4 when its hmask bit is clear.
+void dequant_q3_k(const uint8_t* b, float* y) {
+  const uint8_t* hmask = b;
+  const uint8_t* q = b + 32;
+  const uint8_t* packed = b + 96;
+  const float d = load_f16(b + 108);
+  int scales[16];
+  for (int i = 0; i < 16; ++i) {
+    const int low = i < 8 ? packed[i] & 0x0F : packed[i - 8] >> 4;
+    const int high = (packed[8 + i % 4] >> (2 * (i / 4))) & 3;
+    scales[i] = (low | high << 4) - 32;
+  }
+  int is = 0;
+  uint8_t m = 1;
+  for (int half = 0; half < 2; ++half, q += 32) {
+    for (int shift = 0; shift < 8; shift += 2, m <<= 1) {
+      for (int part = 0; part < 2; ++part) {
+        const float dl = d * static_cast<float>(scales[is++]);
+        for (int l = 16 * part; l < 16 * part + 16; ++l) {
+          const int v = ((q[l] >> shift) & 3) - ((hmask[l] & m) ? 0 : 4);
+          *y++ = dl * static_cast<float>(v);
+        }
+      }
+    }
+  }
+}
+
+// Q4_K / Q5_K: {f16 d, dmin; u8 scales[12]; [u8 qh[32];] u8 qs[128]}: x = d s q - dmin m over
+// 8 sub-blocks of 32; Q5_K takes a fifth bit from qh.
+void dequant_q45_k(const uint8_t* b, float* y, bool five) {
+  const float d = load_f16(b), dmin = load_f16(b + 2);
+  const uint8_t* scales = b + 4;
+  const uint8_t* qh = b + 16;
+  const uint8_t* q = five ? b + 48 : b + 16;
+  for (int j = 0; j < 4; ++j, q += 32) {
+    int sc, mn;
+    k4_scale_min(2 * j, scales, &sc, &mn);
+    const float d1 = d * static_cast<float>(sc), m1 = dmin * static_cast<float>(mn);
+    k4_scale_min(2 * j + 1, scales, &sc, &mn);
+    const float d2 = d * static_cast<float>(sc), m2 = dmin * static_cast<float>(mn);
+    for (int l = 0; l < 32; ++l) {
+      const int hi = five && (qh[l] >> (2 * j) & 1) ? 16 : 0;
+      y[l] = d1 * static_cast<float>((q[l] & 0x0F) + hi) - m1;
+    }
+    for (int l = 0; l < 32; ++l) {
+      const int hi = five && (qh[l] >> (2 * j + 1) & 1) ? 16 : 0;
+      y[l + 32] = d2 * static_cast<float>((q[l] >> 4) + hi) - m2;
+    }
+    y += 64;
+  }
+}
+
+// Q6_K: {u8 ql[128]; u8 qh[64]; i8 scales[16]; f16 d}: x = d s (q - 32), q of 4 + 2 bits.
+void dequant_q6_k(const uint8_t* b, float* y) {
+  const uint8_t* ql = b;
+  const uint8_t* qh = b + 128;
+  const auto* sc = reinterpret_cast<const int8_t*>(b + 192);
+  const float d = load_f16(b + 208);
+  for (int half = 0; half < 2; ++half, ql += 64, qh += 32, sc += 8, y += 128) {
+    for (int l = 0; l < 32; ++l) {
+      const int is = l / 16;
+      const int q1 = ((ql[l] & 0x0F) | ((qh[l] >> 0 & 3) << 4)) - 32;
+      const int q2 = ((ql[l + 32] & 0x0F) | ((qh[l] >> 2 & 3) << 4)) - 32;
+      const int q3 = ((ql[l] >> 4) | ((qh[l] >> 4 & 3) << 4)) - 32;
+      const int q4 = ((ql[l + 32] >> 4) | ((qh[l] >> 6 & 3) << 4)) - 32;
+      y[l] = d * static_cast<float>(sc[is]) * static_cast<float>(q1);
+      y[l + 32] = d * static_cast<float>(sc[is + 2]) * static_cast<float>(q2);
+      y[l + 64] = d * static_cast<float>(sc[is + 4]) * static_cast<float>(q3);
+      y[l + 96] = d * static_cast<float>(sc[is + 6]) * static_cast<float>(q4);
+    }
+  }
+}
+
+// The 16 non-uniform levels of IQ4_NL and IQ4_XS.
+constexpr int8_t kIq4Levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10,
+                                   1,    13,   25,  38,  53,  69,  89,  113};
+
+// 32 values from 16 bytes of 4-bit indices into `levels`, times `scale`.
+void dequant_nibbles(const uint8_t* qs, const int8_t* levels, float scale, float* y) {
+  for (int j = 0; j < 16; ++j) {
+    y[j] = scale * static_cast<float>(levels[qs[j] & 0x0F]);
+    y[j + 16] = scale * static_cast<float>(levels[qs[j] >> 4]);
+  }
+}
+
+// IQ4_XS: {f16 d; u16 scales_h; u8 scales_l[4]; u8 qs[128]}: 8 sub-blocks with 6-bit scales.
+void dequant_iq4_xs(const uint8_t* b, float* y) {
+  const float d = load_f16(b);
+  const uint16_t scales_h = load_u16(b + 2);
+  const uint8_t* scales_l = b + 4;
+  const uint8_t* qs = b + 8;
+  for (int ib = 0; ib < 8; ++ib) {
+    const int ls =
+        ((scales_l[ib / 2] >> (4 * (ib % 2))) & 0x0F) | (((scales_h >> (2 * ib)) & 3) << 4);
+    dequant_nibbles(qs + 16 * ib, kIq4Levels, d * static_cast<float>(ls - 32), y + 32 * ib);
+  }
+}
+
+// MXFP4: {u8 e (E8M0 exponent); u8 qs[16] (FP4 E2M1 codes)}; levels are doubled E2M1 values,
+// so the scale is 2^(e - 128).
+void dequant_mxfp4(const uint8_t* b, float* y) {
+  static constexpr int8_t kLevels[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+  dequant_nibbles(b + 1, kLevels, std::ldexp(1.0f, static_cast<int>(b[0]) - 128), y);
+}
+
 }  // namespace
 
 float f16_to_f32(uint16_t h) {
@@ -133,11 +268,37 @@ void dequantize_to_f32(GgmlType type, const void* src, float* dst, int64_t n) {
     case GgmlType::Q8_0:
       for (int64_t i = 0; i < blocks; ++i) dequant_q8_0(p + i * info.type_size, dst + i * 32);
       return;
+    case GgmlType::Q2_K:
+      for (int64_t i = 0; i < blocks; ++i) dequant_q2_k(p + i * info.type_size, dst + i * 256);
+      return;
+    case GgmlType::Q3_K:
+      for (int64_t i = 0; i < blocks; ++i) dequant_q3_k(p + i * info.type_size, dst + i * 256);
+      return;
+    case GgmlType::Q4_K:
+    case GgmlType::Q5_K:
+      for (int64_t i = 0; i < blocks; ++i)
+        dequant_q45_k(p + i * info.type_size, dst + i * 256, type == GgmlType::Q5_K);
+      return;
+    case GgmlType::Q6_K:
+      for (int64_t i = 0; i < blocks; ++i) dequant_q6_k(p + i * info.type_size, dst + i * 256);
+      return;
+    case GgmlType::IQ4_NL:
+      for (int64_t i = 0; i < blocks; ++i) {
+        const uint8_t* b = p + i * info.type_size;
+        dequant_nibbles(b + 2, kIq4Levels, load_f16(b), dst + i * 32);
+      }
+      return;
+    case GgmlType::IQ4_XS:
+      for (int64_t i = 0; i < blocks; ++i) dequant_iq4_xs(p + i * info.type_size, dst + i * 256);
+      return;
+    case GgmlType::MXFP4:
+      for (int64_t i = 0; i < blocks; ++i) dequant_mxfp4(p + i * info.type_size, dst + i * 32);
+      return;
     default:
-      throw IoError(
-          fmt::format("[dequantize] unsupported ggml type {} (supported: F32, F16, BF16, "
-                      "F64, I8, I16, I32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0)",
-                      info.name));
+      throw IoError(fmt::format(
+          "[dequantize] unsupported ggml type {} (supported: F32, F16, BF16, "
+          "F64, I8, I16, I32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K..Q6_K, IQ4_NL, IQ4_XS, MXFP4)",
+          info.name));
   }
 }
 

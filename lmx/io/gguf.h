@@ -197,8 +197,8 @@ class GgufFile {
 };
 
 // Converts `n` elements of `type` at `src` to float32 at `dst` (n must be a multiple of the
-// block size). Supports F32, F16, BF16, F64, I8, I16, I32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0;
-// throws IoError "unsupported ggml type" for others.
+// block size). Supports F32, F16, BF16, F64, I8, I16, I32, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
+// Q2_K..Q6_K, IQ4_NL, IQ4_XS and MXFP4; throws IoError "unsupported ggml type" for others.
 void dequantize_to_f32(GgmlType type, const void* src, float* dst, int64_t n);
 
 // A whole tensor as float32, in the same element order (shape() row-major).

@@ -9,6 +9,7 @@
 
 #include "lmx/io/error.h"
 #include "lmx/io/safetensors.h"
+#include "tests/io/ggml_reference_data.h"
 #include "tests/io/temp_dir.h"
 #include "tests/shared_data.h"
 
@@ -214,9 +215,42 @@ TEST(Gguf, DequantizeBlocks) {
   const int32_t i32[2] = {-7, 9};
   dequantize_to_f32(GgmlType::I32, i32, y, 2);
   EXPECT_EQ(y[0], -7.0f);
-  expect_error([&] { dequantize_to_f32(GgmlType::Q4_K, q8.data(), y, 256); },
-               {"unsupported ggml type Q4_K"});
+  expect_error([&] { dequantize_to_f32(GgmlType::IQ2_XXS, q8.data(), y, 256); },
+               {"unsupported ggml type IQ2_XXS"});
   expect_error([&] { dequantize_to_f32(GgmlType::Q8_0, q8.data(), y, 33); }, {"blocks of 32"});
+}
+
+// Blocks made by ggml's quantizers dequantize to what ggml's own dequantizers give.
+TEST(Gguf, DequantizeMatchesGgml) {
+  std::map<std::string, GgmlType> by_name;
+  for (uint32_t i = 0; i < 64; ++i) {
+    const auto t = static_cast<GgmlType>(i);
+    by_name[ggml_type_name(t)] = t;
+  }
+  for (const auto& ref : lmx::testing::kGgmlReference) {
+    SCOPED_TRACE(std::string(ref.type));
+    const GgmlType type = by_name.at(std::string(ref.type));
+    std::string bytes;
+    for (size_t i = 0; i + 1 < ref.hex.size(); i += 2)
+      bytes += static_cast<char>(std::stoi(std::string(ref.hex.substr(i, 2)), nullptr, 16));
+    const int64_t dims[] = {512};
+    ASSERT_EQ(bytes.size(), ggml_nbytes(type, dims));
+    std::vector<float> y(512);
+    dequantize_to_f32(type, bytes.data(), y.data(), 512);
+    double sum = 0;
+    for (float v : y) sum += v;
+    EXPECT_NEAR(sum, ref.sum, 1e-4 * (1 + std::abs(ref.sum)));
+    for (int k = 0; k < 14; ++k)
+      EXPECT_NEAR(y[37 * k], ref.samples[k], 1e-6 * (1 + std::abs(ref.samples[k])))
+          << "i=" << 37 * k;
+    // And the values approximate the input the blocks were made from.
+    double err2 = 0;
+    for (int i = 0; i < 512; ++i) {
+      const float x = std::sin(0.37f * i) * (1.0f + 0.01f * (i % 97)) + 0.05f * std::cos(1.3f * i);
+      err2 += (y[i] - x) * (y[i] - x);
+    }
+    EXPECT_LT(std::sqrt(err2 / 512), 0.3);  // Q2_K is the coarsest: about 0.23
+  }
 }
 
 TEST(Gguf, Stories260KVersions3And1) {
