@@ -78,6 +78,7 @@ class ModelConfig {
   const nlohmann::json& text() const { return has_text_config_ ? root_.at("text_config") : root_; }
   // generation_config.json (null when absent).
   const nlohmann::json& generation() const { return generation_; }
+  // Whether config.json nests the text model's config in "text_config".
   bool has_text_config() const { return has_text_config_; }
 
   // The text model's model_type (e.g. "gemma3_text" inside a "gemma3" checkpoint).
@@ -87,6 +88,7 @@ class ModelConfig {
 
   // The value of `key` (text config, then top level), or null when absent or JSON null.
   const nlohmann::json* find(std::string_view key) const;
+  // Whether `key` is present and not null.
   bool has(std::string_view key) const { return find(key) != nullptr; }
   // The value of `key` as T; throws IoError when absent, null or of the wrong type.
   template <class T>

@@ -96,7 +96,9 @@ class GgufValue {
   using Storage =
       std::variant<int64_t, double, std::string, std::vector<int64_t>, std::vector<double>,
                    std::vector<std::string>, std::vector<GgufValue>>;
+  // An INT64 zero.
   GgufValue() : type_(GgufType::INT64), storage_(int64_t{0}) {}
+  // A value as the parser builds it: `storage` must fit `type` (and `element_type` for arrays).
   GgufValue(GgufType type, GgufType element_type, Storage storage)
       : type_(type), element_type_(element_type), storage_(std::move(storage)) {}
 
@@ -104,6 +106,7 @@ class GgufValue {
   GgufType type() const { return type_; }
   // The element type of an array (meaningless for scalars).
   GgufType element_type() const { return element_type_; }
+  // Whether it is an array / a string.
   bool is_array() const { return type_ == GgufType::ARRAY; }
   bool is_string() const { return type_ == GgufType::STRING; }
   // Number of elements of an array; 1 for a scalar.
@@ -160,6 +163,7 @@ class GgufFile {
   static GgufFile from_memory(const void* data, size_t size, std::shared_ptr<const void> owner,
                               std::string name);
 
+  // The file it was opened from (or the name given to from_memory).
   const std::filesystem::path& path() const { return path_; }
   // GGUF version: 1, 2 or 3.
   uint32_t version() const { return version_; }

@@ -20,6 +20,7 @@ class MappedFile {
   // An empty file maps to size() == 0 and a null data().
   static std::shared_ptr<const MappedFile> open(const std::filesystem::path& path,
                                                 MapAdvice advice = MapAdvice::kWillNeed);
+  // Unmaps the file.
   ~MappedFile();
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;

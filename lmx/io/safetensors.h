@@ -56,7 +56,7 @@ class SafetensorsFile {
   // Tensor names in file order.
   std::vector<std::string> names() const;
   // Whether a tensor named `name` exists.
-  bool contains(std::string_view name) const { return index_.count(std::string(name)) != 0; }
+  bool contains(std::string_view name) const { return index_.find(name) != index_.end(); }
   // The tensor `name`; throws IoError naming the file when it is absent.
   const TensorView& get(std::string_view name) const;
   // The "__metadata__" string map (empty when the file has none).
