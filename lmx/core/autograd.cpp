@@ -7,6 +7,7 @@
 #include "lmx/core/error.h"
 #include "lmx/core/ops.h"
 #include "lmx/core/primitive.h"
+#include "lmx/core/primitives.h"
 
 namespace lmx {
 
@@ -24,8 +25,12 @@ struct TraceScope {
   ~TraceScope() { --detail::g_trace_depth; }
 };
 
-// A new handle to the same data, marked as a tracked leaf.
+// A new handle to the same data, marked as a tracked leaf. Inside an outer transform
+// (a higher-order gradient) the leaf is an identity view of `a` recorded on the outer
+// tape, so what is computed from it stays differentiable with respect to `a`.
 Array tracked_leaf(const Array& a) {
+  if (a.impl()->tracked && detail::is_tracing())
+    return apply(std::make_shared<Reshape>(a.strides(), 0), {a}, a.shape(), a.dtype());
   auto impl = std::make_shared<Array::Impl>(*a.impl());
   impl->node = nullptr;
   impl->tracked = true;
@@ -35,9 +40,12 @@ Array tracked_leaf(const Array& a) {
 // Cotangents of `inputs` given cotangents of `outputs`, walking the recorded graph.
 std::vector<Array> backward(const std::vector<Array>& outputs, const std::vector<Array>& cots,
                             const std::vector<Array>& inputs) {
-  // Topological order of the nodes reachable from the outputs.
+  // Topological order of the nodes between the inputs and the outputs (the inputs' own
+  // nodes, present in higher-order gradients, belong to the outer tape).
   std::vector<Node*> order;
   std::unordered_set<Node*> seen;
+  for (const auto& in : inputs)
+    if (Node* n = in.impl()->node.get()) seen.insert(n);
   std::vector<std::pair<Node*, size_t>> stack;
   for (const auto& o : outputs) {
     Node* n = o.impl()->node.get();

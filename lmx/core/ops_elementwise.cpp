@@ -59,6 +59,7 @@ Dtype weak_result(Dtype scalar, Dtype arr) {
 }  // namespace
 
 Dtype result_dtype(const Array& a, const Array& b) {
+  LMX_CHECK(a.valid() && b.valid(), ValueError, "array", "operation on a null array");
   bool wa = a.impl()->weak, wb = b.impl()->weak;
   if (wa && !wb) return weak_result(a.dtype(), b.dtype());
   if (wb && !wa) return weak_result(b.dtype(), a.dtype());
@@ -79,6 +80,10 @@ Array unary(UnaryOp op, const Array& a_in) {
       break;
     case UnaryOp::isnan: case UnaryOp::isinf: case UnaryOp::isfinite:
       out = Dtype::bool_;
+      break;
+    case UnaryOp::negative:
+      LMX_CHECK(a.dtype() != Dtype::bool_, DtypeError, "negative",
+                "not supported for bool, use logical_not");
       break;
     case UnaryOp::bitwise_invert:
       LMX_CHECK(!is_floating(a.dtype()), DtypeError, "bitwise_invert",

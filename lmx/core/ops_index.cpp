@@ -61,7 +61,9 @@ Array take_along_axis(const Array& a, const Array& indices, int axis) {
   LMX_CHECK(indices.ndim() == a.ndim(), ShapeError, "take_along_axis",
             "indices have {} dims, the array {}", indices.ndim(), a.ndim());
   // Index every axis: arange for the others, `indices` for `axis`.
-  Shape shape = broadcast_shapes(a.shape(), indices.shape());
+  Shape base = a.shape();
+  base[ax] = 1;
+  Shape shape = broadcast_shapes(base, indices.shape());
   shape[ax] = indices.shape()[ax];
   std::vector<Array> idx;
   std::vector<int> axes;
@@ -117,12 +119,18 @@ Array scatter_add(const Array& a, const std::vector<Array>& indices, const Array
 
 Array put_along_axis(const Array& a, const Array& indices, const Array& values, int axis) {
   int ax = normalize_axis(axis, a.ndim(), "put_along_axis");
-  Shape shape = indices.shape();
+  LMX_CHECK(indices.ndim() == a.ndim(), ShapeError, "put_along_axis",
+            "indices have {} dims, the array {}", indices.ndim(), a.ndim());
+  // As take_along_axis: indices broadcast against `a` on every axis but `axis`.
+  Shape base = a.shape();
+  base[ax] = 1;
+  Shape shape = broadcast_shapes(base, indices.shape());
+  shape[ax] = indices.shape()[ax];
   std::vector<Array> idx;
   std::vector<int> axes;
   for (int i = 0; i < a.ndim(); ++i) {
     if (i == ax) {
-      idx.push_back(indices);
+      idx.push_back(broadcast_to(indices, shape));
     } else {
       Shape s(a.ndim(), 1);
       s[i] = shape[i];

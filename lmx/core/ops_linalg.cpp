@@ -49,7 +49,12 @@ Array outer(const Array& a, const Array& b) {
 Array inner(const Array& a, const Array& b) {
   LMX_CHECK(a.shape(-1) == b.shape(-1), ShapeError, "inner", "last axes differ: {} and {}",
             shape_str(a.shape()), shape_str(b.shape()));
-  return matmul(a, swapaxes(b.ndim() == 1 ? reshape(b, {-1, 1}) : b, -1, -2));
+  // Contract the last axes: (A..., K) x (B..., K) -> (A..., B...).
+  int64_t k = a.shape(-1);
+  Shape out(a.shape().begin(), a.shape().end() - 1);
+  out.insert(out.end(), b.shape().begin(), b.shape().end() - 1);
+  Array r = matmul(reshape(a, {-1, k}), transpose(reshape(b, {-1, k})));
+  return reshape(r, out);
 }
 
 std::vector<Array> Matmul::vjp(const std::vector<Array>& primals, const std::vector<Array>& cots,

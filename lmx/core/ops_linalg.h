@@ -13,6 +13,7 @@ Array matmul(const Array& a, const Array& b);
 Array addmm(const Array& c, const Array& a, const Array& b, float alpha = 1.0f,
             float beta = 1.0f);
 Array outer(const Array& a, const Array& b);
+// Contraction of the last axes: (A..., K) x (B..., K) -> (A..., B...).
 Array inner(const Array& a, const Array& b);
 
 }  // namespace lmx

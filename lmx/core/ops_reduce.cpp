@@ -72,6 +72,7 @@ Array sum(const Array& a, int axis, bool keepdims) { return sum(a, Axes{axis}, k
 Array prod(const Array& a, const Axes& axes, bool keepdims) {
   return reduce(ReduceOp::prod, a, axes, keepdims, "prod");
 }
+Array prod(const Array& a, int axis, bool keepdims) { return prod(a, Axes{axis}, keepdims); }
 Array max(const Array& a, const Axes& axes, bool keepdims) {
   return reduce(ReduceOp::max, a, axes, keepdims, "max");
 }
@@ -86,6 +87,9 @@ Array all(const Array& a, const Axes& axes, bool keepdims) {
 Array any(const Array& a, const Axes& axes, bool keepdims) {
   return reduce(ReduceOp::any, a, axes, keepdims, "any");
 }
+
+Array all(const Array& a, int axis, bool keepdims) { return all(a, Axes{axis}, keepdims); }
+Array any(const Array& a, int axis, bool keepdims) { return any(a, Axes{axis}, keepdims); }
 
 Array mean(const Array& a, const Axes& axes_in, bool keepdims) {
   auto axes = normalize_axes(axes_in, a.ndim(), "mean");

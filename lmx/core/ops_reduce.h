@@ -17,12 +17,15 @@ Array sum(const Array& a, int axis, bool keepdims = false);
 Array mean(const Array& a, const Axes& axes = {}, bool keepdims = false);
 Array mean(const Array& a, int axis, bool keepdims = false);
 Array prod(const Array& a, const Axes& axes = {}, bool keepdims = false);
+Array prod(const Array& a, int axis, bool keepdims = false);
 Array max(const Array& a, const Axes& axes = {}, bool keepdims = false);
 Array max(const Array& a, int axis, bool keepdims = false);
 Array min(const Array& a, const Axes& axes = {}, bool keepdims = false);
 Array min(const Array& a, int axis, bool keepdims = false);
 Array all(const Array& a, const Axes& axes = {}, bool keepdims = false);
+Array all(const Array& a, int axis, bool keepdims = false);
 Array any(const Array& a, const Axes& axes = {}, bool keepdims = false);
+Array any(const Array& a, int axis, bool keepdims = false);
 // Variance with `ddof` degrees of freedom removed.
 Array var(const Array& a, const Axes& axes = {}, bool keepdims = false, int ddof = 0);
 Array std(const Array& a, const Axes& axes = {}, bool keepdims = false, int ddof = 0);

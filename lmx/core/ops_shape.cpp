@@ -91,6 +91,8 @@ Array reshape(const Array& a, Shape shape) {
   LMX_CHECK(shape_size(shape) == a.size(), ShapeError, "reshape",
             "cannot reshape array of shape {} into {}", shape_str(a.shape()), shape_str(shape));
   if (shape == a.shape()) return a;
+  // Nothing to address: any strides do (and the chunk split below would divide by 0).
+  if (a.size() == 0) return make_view<Reshape>(a, shape, row_major_strides(shape), 0);
   Strides strides;
   if (reshape_strides(a, shape, strides)) return make_view<Reshape>(a, shape, strides, 0);
   Array c = contiguous(a);

@@ -102,7 +102,7 @@ inline C unary_apply(UnaryOp op, C x) {
 template <typename T>
 void unary_typed(UnaryOp op, const Array& in, Array& out) {
   using C = compute_t<T>;
-  bool to_bool = out.dtype() == Dtype::bool_ && in.dtype() != Dtype::bool_;
+  bool to_bool = op == UnaryOp::isnan || op == UnaryOp::isinf || op == UnaryOp::isfinite;
   auto plan = cpu::collapse<2>(in.shape(), {&in.strides(), &out.strides()});
   const T* src = in.data<T>();
   if (to_bool) {
