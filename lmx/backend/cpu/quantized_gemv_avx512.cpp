@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+// AVX-512 GEMV for quantized weights (decode: x has a few rows, W is read once from memory).
+// Built for the portable baseline; the kernels carry per-function target attributes and
+// run only when cpuid says the CPU has the instructions.
+//
+// 4-bit (with AVX512_BF16): 32 packed bytes hold 64 codes; the low nibbles are the even
+// codes and the high nibbles the odd ones. Each nibble becomes an exact bf16 through a
+// 16-entry vpermw table and meets x (pre-permuted to even/odd order, in bf16) in
+// vdpbf16ps, which multiplies exactly and accumulates in float32. x in float16 is split
+// exactly into 2 bf16 parts, x in float32 into 3 (24 mantissa bits). Per group:
+//   y += scale * (q . x) + bias * sum(x).
+// Other widths: codes unpacked with pdep, widened to float32, fma with x.
+#include <immintrin.h>
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and trip this warning.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <algorithm>
+#include <vector>
+
+#include "lmx/backend/cpu/quantized.h"
+#include "lmx/backend/cpu/threading.h"
+
+#define LMX_TARGET_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,bmi2,fma")))
+
+namespace lmx::cpu::quant {
+
+namespace {
+
+bool cpu_has_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("bmi2") && __builtin_cpu_supports("fma");
+  return ok;
+}
+bool cpu_has_avx512_bf16() {
+  static const bool ok = cpu_has_avx512() && __builtin_cpu_supports("avx512bf16");
+  return ok;
+}
+
+constexpr int kMaxRows = 4;  // rows of x per pass over a row of W
+
+// x prepared once per call, shared by the threads.
+struct Prepared {
+  int64_t K = 0, Kp = 0, G = 0;  // Kp: K rounded up to 64
+  int parts = 1;                 // bf16 terms per x value
+  std::vector<uint16_t> xb[3];   // (M, Kp) bf16 parts, even/odd permuted per block of 64
+  std::vector<float> xf;         // (M, K) float32, natural order
+  std::vector<float> xsum;       // (M, G)
+};
+
+uint16_t bf16_bits(float f) { return bfloat16(f).bits; }
+
+Prepared prepare(const QmmArgs& a, bool bf16_path) {
+  Prepared p;
+  p.K = a.K;
+  p.Kp = (a.K + 63) / 64 * 64;
+  p.G = a.K / a.group_size;
+  p.xf.resize(size_t(a.M * a.K));
+  for (int64_t i = 0; i < a.M * a.K; ++i) p.xf[i] = load_float(a.x, i, a.dtype);
+  p.xsum.assign(size_t(a.M * p.G), 0.0f);
+  for (int64_t m = 0; m < a.M; ++m)
+    for (int64_t k = 0; k < a.K; ++k) p.xsum[m * p.G + k / a.group_size] += p.xf[m * a.K + k];
+  if (!bf16_path) return p;
+  p.parts = a.dtype == Dtype::bfloat16 ? 1 : a.dtype == Dtype::float16 ? 2 : 3;
+  for (int i = 0; i < p.parts; ++i) p.xb[i].assign(size_t(a.M * p.Kp), 0);
+  for (int64_t m = 0; m < a.M; ++m) {
+    for (int64_t k = 0; k < a.K; ++k) {
+      // Code k of a block is in word k/2 (even k) or 32 + k/2 (odd k).
+      int64_t blk = k / 64, r = k % 64, at = m * p.Kp + blk * 64 + (r % 2) * 32 + r / 2;
+      float v = p.xf[m * a.K + k];
+      for (int i = 0; i < p.parts; ++i) {  // v = sum of the parts; each remainder is exact
+        uint16_t h = bf16_bits(v);
+        p.xb[i][at] = h;
+        v -= bfloat16::to_float(h);
+      }
+    }
+  }
+  return p;
+}
+
+// Scales (or biases) of row n as float32, with one zero of padding.
+LMX_TARGET_AVX512 void row_to_f32(const void* src, int64_t n, int64_t G, Dtype dtype, float* dst) {
+  for (int64_t g = 0; g < G; ++g) dst[g] = load_float(src, n * G + g, dtype);
+  dst[G] = 0.0f;
+}
+
+LMX_TARGET_AVX512 void store_row(const QmmArgs& a, int64_t m, int64_t n, float v) {
+  int64_t i = m * a.N + n;
+  switch (a.dtype) {
+    case Dtype::bfloat16:
+      static_cast<bfloat16*>(a.y)[i] = bfloat16(v);
+      break;
+    case Dtype::float16:
+      static_cast<float16*>(a.y)[i] = float16(v);
+      break;
+    default:
+      static_cast<float*>(a.y)[i] = v;
+  }
+}
+
+// The scale of each dot-product lane for block j (64 codes): lanes 0-7 hold codes 0-31
+// of the block, lanes 8-15 codes 32-63.
+template <int GS>
+LMX_TARGET_AVX512 inline __m512 block_scale(const float* sf, int64_t j) {
+  if constexpr (GS == 32)
+    return _mm512_insertf32x8(_mm512_set1_ps(sf[2 * j]), _mm256_set1_ps(sf[2 * j + 1]), 1);
+  else if constexpr (GS == 64)
+    return _mm512_set1_ps(sf[j]);
+  else
+    return _mm512_set1_ps(sf[j / 2]);
+}
+
+template <int GS, int MR, int PARTS>
+LMX_TARGET_AVX512 void qmv4_rows(const QmmArgs& a, const Prepared& p, int64_t m0, int64_t n0,
+                                 int64_t n1) {
+  alignas(64) uint16_t lut[32];
+  for (int i = 0; i < 32; ++i) lut[i] = bf16_bits(float(i & 15));
+  const __m512i table = _mm512_load_si512(lut);
+  const int64_t rb = a.K / 2, full = a.K / 64, G = p.G;
+  const bool tail = a.K % 64 != 0;  // 32 codes left (group size 32 only)
+  std::vector<float> sf(size_t(G + 2)), bf(size_t(G + 2));
+  const uint16_t* xp[MR][PARTS];
+  for (int m = 0; m < MR; ++m)
+    for (int i = 0; i < PARTS; ++i) xp[m][i] = p.xb[i].data() + (m0 + m) * p.Kp;
+  for (int64_t n = n0; n < n1; ++n) {
+    row_to_f32(a.scales, n, G, a.dtype, sf.data());
+    row_to_f32(a.biases, n, G, a.dtype, bf.data());
+    const uint8_t* wr = a.w + n * rb;
+    if (n + 1 < n1) _mm_prefetch(reinterpret_cast<const char*>(wr + rb), _MM_HINT_T0);
+    __m512 acc[MR];
+    for (int m = 0; m < MR; ++m) acc[m] = _mm512_setzero_ps();
+    auto block = [&](__m256i packed, int64_t j) LMX_TARGET_AVX512 {
+      __m512i v = _mm512_cvtepu8_epi16(packed);
+      __m512bh lo = (__m512bh)_mm512_permutexvar_epi16(v, table);
+      __m512bh hi = (__m512bh)_mm512_permutexvar_epi16(_mm512_srli_epi16(v, 4), table);
+      __m512 sc = block_scale<GS>(sf.data(), j);
+      for (int m = 0; m < MR; ++m) {
+        __m512 d = _mm512_setzero_ps();
+        for (int i = 0; i < PARTS; ++i) {
+          const uint16_t* xb = xp[m][i] + j * 64;
+          d = _mm512_dpbf16_ps(d, lo, (__m512bh)_mm512_loadu_si512(xb));
+          d = _mm512_dpbf16_ps(d, hi, (__m512bh)_mm512_loadu_si512(xb + 32));
+        }
+        acc[m] = _mm512_fmadd_ps(sc, d, acc[m]);
+      }
+    };
+    for (int64_t j = 0; j < full; ++j)
+      block(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + j * 32)), j);
+    if (tail) block(_mm256_maskz_loadu_epi8(0xFFFF, wr + full * 32), full);
+    for (int m = 0; m < MR; ++m) {
+      const float* xs = p.xsum.data() + (m0 + m) * G;
+      float bias = 0.0f;
+      for (int64_t g = 0; g < G; ++g) bias += bf[g] * xs[g];
+      store_row(a, m0 + m, n, _mm512_reduce_add_ps(acc[m]) + bias);
+    }
+  }
+}
+
+template <int BITS, int MR>
+LMX_TARGET_AVX512 void qmv_rows(const QmmArgs& a, const Prepared& p, int64_t m0, int64_t n0,
+                                int64_t n1) {
+  const int gs = a.group_size;
+  const int64_t G = p.G, rb = row_bytes(a.K, BITS);
+  // pdep spreads 8 codes of BITS bits into the low bits of 8 bytes.
+  constexpr uint64_t spread = 0x0101010101010101ull * ((1u << BITS) - 1);
+  alignas(64) uint8_t codes[128];
+  for (int64_t n = n0; n < n1; ++n) {
+    const uint8_t* wr = a.w + n * rb;
+    __m512 acc[MR];
+    float bias[MR] = {};
+    for (int m = 0; m < MR; ++m) acc[m] = _mm512_setzero_ps();
+    for (int64_t g = 0; g < G; ++g) {
+      const uint8_t* src = wr + g * gs * BITS / 8;
+      for (int c = 0; c < gs; c += 8, src += BITS) {
+        uint64_t v = 0;
+        std::memcpy(&v, src, BITS);
+        uint64_t u = BITS == 8 ? v : _pdep_u64(v, spread);
+        std::memcpy(codes + c, &u, 8);
+      }
+      __m512 d[MR];
+      for (int m = 0; m < MR; ++m) d[m] = _mm512_setzero_ps();
+      for (int c = 0; c < gs; c += 16) {
+        __m512 q = _mm512_cvtepi32_ps(
+            _mm512_cvtepu8_epi32(_mm_load_si128(reinterpret_cast<const __m128i*>(codes + c))));
+        for (int m = 0; m < MR; ++m)
+          d[m] =
+              _mm512_fmadd_ps(q, _mm512_loadu_ps(p.xf.data() + (m0 + m) * a.K + g * gs + c), d[m]);
+      }
+      float s = load_float(a.scales, n * G + g, a.dtype);
+      float b = load_float(a.biases, n * G + g, a.dtype);
+      for (int m = 0; m < MR; ++m) {
+        acc[m] = _mm512_fmadd_ps(_mm512_set1_ps(s), d[m], acc[m]);
+        bias[m] += b * p.xsum[(m0 + m) * G + g];
+      }
+    }
+    for (int m = 0; m < MR; ++m) store_row(a, m0 + m, n, _mm512_reduce_add_ps(acc[m]) + bias[m]);
+  }
+}
+
+template <int MR>
+void run_rows(const QmmArgs& a, const Prepared& p, bool bf16_path, int64_t m0, int64_t n0,
+              int64_t n1) {
+  if (bf16_path) {
+    auto go = [&](auto gs) {
+      constexpr int GS = decltype(gs)::value;
+      if (p.parts == 1)
+        qmv4_rows<GS, MR, 1>(a, p, m0, n0, n1);
+      else if (p.parts == 2)
+        qmv4_rows<GS, MR, 2>(a, p, m0, n0, n1);
+      else
+        qmv4_rows<GS, MR, 3>(a, p, m0, n0, n1);
+    };
+    if (a.group_size == 32)
+      go(std::integral_constant<int, 32>{});
+    else if (a.group_size == 64)
+      go(std::integral_constant<int, 64>{});
+    else
+      go(std::integral_constant<int, 128>{});
+    return;
+  }
+  dispatch_bits(a.bits, [&](auto b) { qmv_rows<decltype(b)::value, MR>(a, p, m0, n0, n1); });
+}
+
+}  // namespace
+
+bool qmv_avx512(const QmmArgs& a) {
+  if (!a.transpose || !cpu_has_avx512()) return false;
+  bool bf16_path = a.bits == 4 && cpu_has_avx512_bf16();
+  Prepared p = prepare(a, bf16_path);
+  parallel_for(a.N, a.K * a.M, [&](int64_t n0, int64_t n1) {
+    for (int64_t m0 = 0; m0 < a.M; m0 += kMaxRows) {
+      switch (std::min<int64_t>(kMaxRows, a.M - m0)) {
+        case 1:
+          run_rows<1>(a, p, bf16_path, m0, n0, n1);
+          break;
+        case 2:
+          run_rows<2>(a, p, bf16_path, m0, n0, n1);
+          break;
+        case 3:
+          run_rows<3>(a, p, bf16_path, m0, n0, n1);
+          break;
+        default:
+          run_rows<4>(a, p, bf16_path, m0, n0, n1);
+          break;
+      }
+    }
+  });
+  return true;
+}
+
+}  // namespace lmx::cpu::quant
