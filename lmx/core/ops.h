@@ -4,6 +4,7 @@
 #pragma once
 
 #include "lmx/core/array.h"
+#include "lmx/core/conv.h"
 #include "lmx/core/ops_creation.h"
 #include "lmx/core/ops_elementwise.h"
 #include "lmx/core/ops_index.h"
