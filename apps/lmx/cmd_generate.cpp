@@ -27,7 +27,7 @@ struct GenerateArgs {
   float temp = 0.0f, top_p = 1.0f, min_p = 0.0f, xtc_probability = 0.0f, xtc_threshold = 0.0f;
   int top_k = 0, min_tokens_to_keep = 1;
   uint64_t seed = 0;
-  bool ignore_chat_template = false, verbose = true, json = false;
+  bool ignore_chat_template = false, verbose = true, json = false, ignore_eos = false;
   int top_logprobs = 0;
   int64_t max_kv_size = 0;
   int kv_bits = 0, kv_group_size = 64, quantized_kv_start = 0;
@@ -94,12 +94,13 @@ int run(const GenerateArgs& a) {
       opts.sampler.xtc_special_tokens.push_back(nl[0]);
   }
   opts.top_logprobs = a.top_logprobs;
-  opts.eos_ids = m.tokenizer.eos_ids();
+  std::set<int32_t> eos = m.tokenizer.eos_ids();
   for (const auto& t : a.extra_eos) {
     auto id = m.tokenizer.token_to_id(t);
     LMX_CHECK(id.has_value(), ValueError, "generate", "--extra-eos-token '{}' is not a token", t);
-    opts.eos_ids.insert(*id);
+    eos.insert(*id);
   }
+  opts.eos_ids = a.ignore_eos ? std::set<int32_t>{} : eos;
   bool stream = a.verbose && !a.json;
   if (stream) std::printf("==========\n");
   std::string text;
@@ -108,9 +109,7 @@ int run(const GenerateArgs& a) {
   GenerationResponse last;
   stream_generate(*m.model, m.tokenizer, prompt, opts, [&](const GenerationResponse& r) {
     text += r.text;
-    if (!(r.finish_reason == "stop" && m.tokenizer.eos_ids().count(r.token) == 0 &&
-          opts.eos_ids.count(r.token) == 0 && r.text.empty()))
-      tokens.push_back(r.token);
+    tokens.push_back(r.token);
     if (a.top_logprobs > 0) {
       nlohmann::json row = nlohmann::json::array();
       for (auto& t : r.top_logprobs) row.push_back({{"id", t.id}, {"logprob", t.logprob}});
@@ -133,7 +132,7 @@ int run(const GenerateArgs& a) {
                         {"peak_memory_gb", last.peak_memory_gb},
                         {"finish_reason", last.finish_reason.value_or("length")}};
     if (a.top_logprobs > 0) j["logprobs"] = logprobs;
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     return 0;
   }
   if (stream) {
@@ -173,6 +172,7 @@ LMX_COMMAND("generate", [](CLI::App& app) {
   app.add_option("--seed", a->seed, "Random seed");
   app.add_flag("--ignore-chat-template", a->ignore_chat_template, "Use the prompt as raw text");
   app.add_option("--verbose", a->verbose, "Print the text as it streams and the statistics");
+  app.add_flag("--ignore-eos", a->ignore_eos, "Do not stop at end-of-sequence tokens");
   app.add_flag("--json", a->json, "Print one JSON object with the results at the end");
   app.add_option("--top-logprobs", a->top_logprobs, "Report the K best log-probabilities per token");
   app.add_option("--max-kv-size", a->max_kv_size, "Bound the KV cache (rotating)");

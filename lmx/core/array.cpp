@@ -86,7 +86,7 @@ Array scalar(double v, Dtype dtype, bool weak) {
 Array::Array(float value) : Array(scalar(value, Dtype::float32, true)) {}
 Array::Array(double value) : Array(scalar(value, Dtype::float32, true)) {}
 Array::Array(int value) : Array(scalar(value, Dtype::int32, true)) {}
-Array::Array(bool value) : Array(scalar(value, Dtype::bool_, true)) {}
+Array Array::from_bool(bool value) { return scalar(value, Dtype::bool_, true); }
 Array::Array(double value, Dtype dtype) : Array(scalar(value, dtype, false)) {}
 
 Array::Array(const void* host, Shape shape, Dtype dtype, Device device)

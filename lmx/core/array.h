@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "lmx/core/allocator.h"
@@ -41,7 +42,9 @@ class Array {
   Array(float value);   // NOLINT(google-explicit-constructor)
   Array(double value);  // NOLINT(google-explicit-constructor): float32
   Array(int value);     // NOLINT(google-explicit-constructor): int32
-  Array(bool value);    // NOLINT(google-explicit-constructor)
+  // Exactly bool (a template, so pointers and other types do not convert silently).
+  template <typename B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+  Array(B value) : Array(from_bool(value)) {}  // NOLINT(google-explicit-constructor)
   // A scalar of an explicit dtype (not weak).
   Array(double value, Dtype dtype);
 
@@ -102,6 +105,7 @@ class Array {
   const void* id() const { return impl_.get(); }
 
   // --- internals used by ops, backends and autograd ---
+  static Array from_bool(bool value);
   struct Impl;
   explicit Array(std::shared_ptr<Impl> impl) : impl_(std::move(impl)) {}
   const std::shared_ptr<Impl>& impl() const { return impl_; }

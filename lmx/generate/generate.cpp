@@ -64,7 +64,7 @@ void stream_generate(models::Model& model, const Tokenizer& tokenizer,
               "prompt token {} is outside the vocabulary of {}", t, model.vocab_size());
   Sampler sampler = make_sampler(opts.sampler);
   auto processors = make_logits_processors(opts.processors);
-  std::set<int32_t> eos = opts.eos_ids.empty() ? tokenizer.eos_ids() : opts.eos_ids;
+  std::set<int32_t> eos = opts.eos_ids.value_or(tokenizer.eos_ids());
 
   nn::CacheList local_cache;
   nn::CacheList* cache = opts.prompt_cache;

@@ -33,7 +33,7 @@ struct GenerateOptions {
   SamplerParams sampler;
   LogitsProcessorParams processors;
   int prefill_step_size = 2048;
-  std::set<int32_t> eos_ids;               // stop tokens (default: the tokenizer's)
+  std::optional<std::set<int32_t>> eos_ids;  // stop tokens (default: the tokenizer's)
   std::vector<std::string> stop_strings;  // stop when the text ends with one of these
   int top_logprobs = 0;                    // report the K best log-probabilities per token
   nn::CacheList* prompt_cache = nullptr;  // reused and extended when given

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 
 #include "lmx/core/error.h"
 #include "lmx/core/fast.h"
@@ -130,7 +131,7 @@ Array RoPE::operator()(const Array& x, int64_t offset) const {
   Array in = x;
   if (attention_factor_ != 1.0) {
     // cos and sin are scaled by the attention factor: scale the rotated part.
-    Array af(float(attention_factor_));
+    Array af{float(attention_factor_)};
     if (dims_ == x.shape(-1)) {
       in = multiply(x, af);
     } else {

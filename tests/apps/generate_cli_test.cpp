@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+// lmx generate through the CLI: fixtures' greedy continuations and top-5 log-probabilities,
+// stories260K's reference text, and clear errors on bad input.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+
+#include "tests/fixtures.h"
+
+using lmx::testing::lmx_binary;
+
+namespace {
+
+struct Result {
+  int status;
+  std::string out;
+};
+
+Result run(const std::string& args) {
+  std::string cmd = lmx_binary() + " " + args + " 2>&1";
+  std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p.get())) > 0) out.append(buf.data(), n);
+  int status = pclose(p.release());
+  return {WEXITSTATUS(status), out};
+}
+
+std::string join(const std::vector<int>& ids) {
+  std::string s;
+  for (size_t i = 0; i < ids.size(); ++i) s += (i ? "," : "") + std::to_string(ids[i]);
+  return s;
+}
+
+const std::vector<std::string> kSupported = {"llama", "mistral", "qwen2", "qwen3"};
+
+}  // namespace
+
+class FixtureGenerate : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(FixtureGenerate, GreedyMatchesTransformers) {
+  auto dir = lmx::testing::fixture_dir(GetParam());
+  auto config = lmx::testing::read_json(dir / "config.json");
+  std::string type = config.value("model_type", "");
+  if (std::find(kSupported.begin(), kSupported.end(), type) == kSupported.end())
+    GTEST_SKIP() << "model_type " << type << " is not supported yet";
+  auto ref = lmx::testing::read_json(dir / "reference.json");
+  auto ids = ref["input_ids"].get<std::vector<int>>();
+  // The fixtures' greedy references do not stop at EOS.
+  auto r = run("generate --model " + dir.string() + " --prompt-tokens " + join(ids) +
+          " --dtype float32 --json --temp 0 --max-tokens 24 --top-logprobs 5 --ignore-eos");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  auto got = j["tokens"].get<std::vector<int>>();
+  EXPECT_TRUE(lmx::testing::greedy_matches(got, ref)) << GetParam();
+  // Top-5 at the first generated step equals the reference at the last prompt position.
+  auto top = j["logprobs"][0];
+  auto want_ids = ref["top5_ids"].back().get<std::vector<int>>();
+  auto want_lp = ref["top5_logprobs"].back().get<std::vector<double>>();
+  ASSERT_EQ(top.size(), 5u);
+  for (size_t k = 0; k < 5; ++k) {
+    EXPECT_NEAR(top[k]["logprob"].get<double>(), want_lp[k], 1e-3) << GetParam() << " rank " << k;
+    if (k == 0 || std::abs(want_lp[k] - want_lp[k - 1]) > 1e-3)
+      EXPECT_EQ(top[k]["id"].get<int>(), want_ids[k]) << GetParam() << " rank " << k;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(HfTiny, FixtureGenerate,
+                         ::testing::ValuesIn(lmx::testing::fixture_names()),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           std::replace(n.begin(), n.end(), '-', '_');
+                           return n;
+                         });
+GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(FixtureGenerate);
+
+TEST(GenerateCli, Stories260KGreedy) {
+  LMX_REQUIRE_SHARED("models/stories260K/hf");
+  auto dir = lmx::testing::shared_dir() / "models/stories260K";
+  auto ref = lmx::testing::read_json(dir / "reference/hf_greedy_once_upon_a_time_32.json");
+  auto r = run("generate --model " + (dir / "hf").string() +
+               " --prompt 'Once upon a time' --max-tokens 32 --temp 0 --ignore-chat-template --json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  auto j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_EQ(j["tokens"].get<std::vector<int>>(), ref["generated_ids"].get<std::vector<int>>());
+  EXPECT_EQ(j["prompt_tokens"].get<int>(), int(ref["prompt_ids"].size()));
+}
+
+TEST(GenerateCli, SeededSamplingIsReproducible) {
+  LMX_REQUIRE_SHARED("models/stories260K/hf");
+  auto dir = lmx::testing::shared_dir() / "models/stories260K/hf";
+  std::string args = "generate --model " + dir.string() +
+                     " --prompt 'Once upon a time' --max-tokens 24 --temp 0.9 --top-p 0.95 "
+                     "--seed 7 --ignore-chat-template --json";
+  auto a = run(args), b = run(args);
+  ASSERT_EQ(a.status, 0) << a.out;
+  auto ja = nlohmann::json::parse(a.out.substr(a.out.find('{')));
+  auto jb = nlohmann::json::parse(b.out.substr(b.out.find('{')));
+  EXPECT_EQ(ja["tokens"], jb["tokens"]);
+  auto c = run("generate --model " + dir.string() +
+               " --prompt 'Once upon a time' --max-tokens 24 --temp 0.9 --top-p 0.95 "
+               "--seed 8 --ignore-chat-template --json");
+  auto jc = nlohmann::json::parse(c.out.substr(c.out.find('{')));
+  EXPECT_NE(ja["tokens"], jc["tokens"]) << "different seeds gave the same 24 tokens";
+}
+
+TEST(GenerateCli, BadInputIsAOneLineError) {
+  auto r = run("generate --model /nonexistent/model --prompt hi");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("lmx: error:"), std::string::npos) << r.out;
+  LMX_REQUIRE_SHARED("models/stories260K/hf");
+  auto dir = lmx::testing::shared_dir() / "models/stories260K/hf";
+  r = run("generate --model " + dir.string() + " --prompt hi --temp -1");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("temperature"), std::string::npos) << r.out;
+  r = run("generate --model " + dir.string() + " --prompt-tokens 1,99999");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("outside the vocabulary"), std::string::npos) << r.out;
+}
