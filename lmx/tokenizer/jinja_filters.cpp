@@ -14,6 +14,11 @@ namespace {
 
 using Items = std::vector<Value>;
 
+// A string result that stays Markup when the filter's input was (markupsafe's str methods).
+Value like(const Value& in, std::string s) {
+  return in.is_markup() ? Value::markup(std::move(s)) : Value(std::move(s));
+}
+
 Value lowered(const Value& v) { return v.is_string() ? Value(py_lower(v.str())) : v; }
 
 // Jinja2's make_attrgetter: "a.b.0" looked up with getitem semantics.
@@ -78,10 +83,10 @@ Value f_batch(const Value& v, const CallArgs& a) {
   return Value::generator(std::move(out));
 }
 
-Value f_capitalize(const Value& v, const CallArgs&) { return Value(py_capitalize(to_str(v))); }
+Value f_capitalize(const Value& v, const CallArgs&) { return like(v, py_capitalize(to_str(v))); }
 
 Value f_center(const Value& v, const CallArgs& a) {
-  Value s(to_str(v));
+  Value s = like(v, to_str(v));
   CallArgs ca{{a.get_or(0, "width", Value(80))}, {}};
   return get_method(s, "center")->object()->call(ca);
 }
@@ -115,29 +120,11 @@ Items sorted_items(const Value& v, const CallArgs& a, size_t case_idx, bool by_v
 Value f_dictsort(const Value& v, const CallArgs& a) { return Value(sorted_items(v, a, 0, false)); }
 
 Value f_escape(const Value& v, const CallArgs&) {
-  std::string out;
-  for (char c : to_str(v)) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&#34;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return Value(out);
+  return v.is_markup() ? v : Value::markup(html_escape(to_str(v)));
+}
+
+Value f_forceescape(const Value& v, const CallArgs&) {
+  return Value::markup(html_escape(to_str(v)));
 }
 
 Value f_first(const Value& v, const CallArgs&) {
@@ -213,7 +200,7 @@ Value f_indent(const Value& v, const CallArgs& a) {
     rv = lines.empty() ? "" : lines[0];
     for (size_t i = 1; i < lines.size(); ++i) rv += "\n" + (lines[i].empty() ? "" : ind + lines[i]);
   }
-  return Value(first ? ind + rv : rv);
+  return like(v, first ? ind + rv : rv);
 }
 
 Value f_items(const Value& v, const CallArgs&) {
@@ -238,8 +225,8 @@ Value f_join(const Value& v, const CallArgs& a) {
 }
 
 Value f_list(const Value& v, const CallArgs&) { return Value(iterate(v)); }
-Value f_lower(const Value& v, const CallArgs&) { return Value(py_lower(to_str(v))); }
-Value f_upper(const Value& v, const CallArgs&) { return Value(py_upper(to_str(v))); }
+Value f_lower(const Value& v, const CallArgs&) { return like(v, py_lower(to_str(v))); }
+Value f_upper(const Value& v, const CallArgs&) { return like(v, py_upper(to_str(v))); }
 
 Value f_map(const Value& v, const CallArgs& a) {
   Items out;
@@ -355,7 +342,9 @@ Value f_round(const Value& v, const CallArgs& a) {
   return Value((method == "ceil" ? std::ceil(x) : std::floor(x)) / scale);
 }
 
-Value f_safe(const Value& v, const CallArgs&) { return v.is_string() ? v : Value(to_str(v)); }
+Value f_safe(const Value& v, const CallArgs&) {
+  return v.is_markup() ? v : Value::markup(to_str(v));
+}
 
 Value f_slice(const Value& v, const CallArgs& a) {
   Items seq = iterate(v);
@@ -389,7 +378,7 @@ Value f_sort(const Value& v, const CallArgs& a) {
   return Value(std::move(out));
 }
 
-Value f_string(const Value& v, const CallArgs&) { return Value(to_str(v)); }
+Value f_string(const Value& v, const CallArgs&) { return like(v, to_str(v)); }
 
 Value f_striptags(const Value& v, const CallArgs&) {
   std::string s = to_str(v), out;
@@ -465,8 +454,8 @@ Value f_tojson(const Value& v, const CallArgs& a) {
 Value f_trim(const Value& v, const CallArgs& a) {
   const Value* chars = a.get(0, "chars");
   std::string s = to_str(v);
-  if (chars && chars->is_string()) return Value(py_strip(s, &chars->str(), true, true));
-  return Value(py_strip(s, nullptr, true, true));
+  if (chars && chars->is_string()) return like(v, py_strip(s, &chars->str(), true, true));
+  return like(v, py_strip(s, nullptr, true, true));
 }
 
 Value f_truncate(const Value& v, const CallArgs& a) {
@@ -522,9 +511,9 @@ Value f_format(const Value& v, const CallArgs& a) {
   if (!a.kw.empty()) {
     Dict d;
     for (const auto& [k, val] : a.kw) d.set(Value(k), val);
-    return Value(percent_format(to_str(v), Value(std::move(d))));
+    return binary_op("%", like(v, to_str(v)), Value(std::move(d)));
   }
-  return Value(percent_format(to_str(v), Value(a.pos, true)));
+  return binary_op("%", like(v, to_str(v)), Value(a.pos, true));
 }
 
 Value f_groupby(const Value& v, const CallArgs& a) {
@@ -551,7 +540,7 @@ const std::unordered_map<std::string_view, FilterFn>& filter_table() {
       {"center", f_center},     {"count", f_length},
       {"d", f_default},         {"default", f_default},
       {"dictsort", f_dictsort}, {"e", f_escape},
-      {"escape", f_escape},     {"forceescape", f_escape},
+      {"escape", f_escape},     {"forceescape", f_forceescape},
       {"first", f_first},       {"float", f_float},
       {"format", f_format},     {"groupby", f_groupby},
       {"indent", f_indent},     {"int", f_int},

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Python str, dict and list methods reachable from templates, str.format and `%`.
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -566,6 +567,41 @@ std::optional<Value> string_method(const Value& self, const std::string& name) {
   return std::nullopt;
 }
 
+// markupsafe.Markup's overrides: results stay Markup; join, format and replace escape
+// the plain strings they insert.
+std::optional<Value> markup_method(const Value& self, const std::string& name) {
+  static const char* kWrapped[] = {"capitalize", "title",      "lower",     "upper",      "replace",
+                                   "ljust",      "rjust",      "lstrip",    "rstrip",     "center",
+                                   "strip",      "swapcase",   "zfill",     "join",       "split",
+                                   "rsplit",     "splitlines", "partition", "rpartition", "format"};
+  std::optional<Value> plain = string_method(Value(self.str()), name);
+  if (!plain || std::find(std::begin(kWrapped), std::end(kWrapped), name) == std::end(kWrapped))
+    return plain;
+  Value fn = *plain;
+  auto esc = [](const Value& v) { return v.is_string() ? Value(escaped_text(v)) : v; };
+  return make_function(name, [fn, name, esc](const CallArgs& a) {
+    CallArgs b = a;
+    if (name == "join" && !b.pos.empty()) {
+      std::vector<Value> items;
+      for (const auto& v : iterate(b.pos[0])) items.push_back(esc(v));
+      b.pos[0] = Value(std::move(items));
+    } else if (name == "format") {
+      for (auto& v : b.pos) v = esc(v);
+      for (auto& kv : b.kw) kv.second = esc(kv.second);
+    } else if (name == "replace" && b.pos.size() >= 2) {
+      b.pos[1] = esc(b.pos[1]);
+    }
+    Value r = fn.object()->call(b);
+    if (r.is_string()) return Value::markup(r.str());
+    if (r.is_list()) {
+      std::vector<Value> items;
+      for (const auto& v : r.items()) items.push_back(v.is_string() ? Value::markup(v.str()) : v);
+      return Value(std::move(items), r.is_tuple());
+    }
+    return r;
+  });
+}
+
 Value unsafe(const Value& self, const std::string& name) {
   return Value::undefined("access to attribute '" + name + "' of '" + type_name(self) +
                           "' object is unsafe.");
@@ -575,7 +611,8 @@ Value unsafe(const Value& self, const std::string& name) {
 
 std::optional<Value> get_method(const Value& self, const std::string& name) {
   auto fn = [&](Function::Fn f) { return make_function(name, std::move(f)); };
-  if (self.is_string()) return string_method(self, name);
+  if (self.is_string())
+    return self.is_markup() ? markup_method(self, name) : string_method(self, name);
   if (self.is_dict()) {
     if (name == "clear" || name == "pop" || name == "popitem" || name == "setdefault" ||
         name == "update")

@@ -59,7 +59,7 @@ Value repeat(const Value& seq, int64_t n) {
   if (seq.is_string()) {
     std::string out;
     for (int64_t i = 0; i < n; ++i) out += seq.str();
-    return Value(std::move(out));
+    return seq.is_markup() ? Value::markup(std::move(out)) : Value(std::move(out));
   }
   std::vector<Value> out;
   for (int64_t i = 0; i < n; ++i) out.insert(out.end(), seq.items().begin(), seq.items().end());
@@ -84,7 +84,10 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
   bool fl = nums && (a.is_float() || b.is_float());
   if (op == "+") {
     if (nums) return fl ? Value(a.as_float() + b.as_float()) : Value(a.as_int() + b.as_int());
-    if (a.is_string() && b.is_string()) return Value(a.str() + b.str());
+    if (a.is_string() && b.is_string()) {
+      if (a.is_markup() || b.is_markup()) return Value::markup(escaped_text(a) + escaped_text(b));
+      return Value(a.str() + b.str());
+    }
     if (a.is_list() && b.is_list() && a.is_tuple() == b.is_tuple() && !a.is_generator() &&
         !b.is_generator()) {
       std::vector<Value> out = a.items();
@@ -111,6 +114,22 @@ Value binary_op(std::string_view op, const Value& a, const Value& b) {
       return Value(floor_div(a.as_int(), b.as_int()));
     }
   } else if (op == "%") {
+    if (a.is_markup()) {
+      auto esc = [](const Value& x) { return x.is_string() ? Value::markup(escaped_text(x)) : x; };
+      Value args = b;
+      if (b.is_tuple()) {
+        std::vector<Value> items;
+        for (const auto& x : b.items()) items.push_back(esc(x));
+        args = Value(std::move(items), true);
+      } else if (b.is_dict()) {
+        Dict d;
+        for (const auto& [k, x] : b.dict().items) d.set(k, esc(x));
+        args = Value(std::move(d));
+      } else {
+        args = esc(b);
+      }
+      return Value::markup(percent_format(a.str(), args));
+    }
     if (a.is_string()) return Value(percent_format(a.str(), b));
     if (nums) {
       if (b.as_float() == 0)
@@ -224,8 +243,10 @@ Value get_item(const Value& obj, const Value& key) {
       if (normalize_index(i, obj.items().size())) return obj.items()[static_cast<size_t>(i)];
     } else {
       std::u32string u = utf8_decode(obj.str());
-      if (normalize_index(i, u.size()))
-        return Value(utf8_encode(u.substr(static_cast<size_t>(i), 1)));
+      if (normalize_index(i, u.size())) {
+        std::string ch = utf8_encode(u.substr(static_cast<size_t>(i), 1));
+        return obj.is_markup() ? Value::markup(std::move(ch)) : Value(std::move(ch));
+      }
     }
     return Value::undefined(quote(object_type_repr(obj)) + " has no element " + to_str(key));
   } else if (obj.is_object() && key.is_string()) {
@@ -271,7 +292,8 @@ Value slice(const Value& obj, const Value* start, const Value* stop, const Value
     else
       out_l.push_back(obj.items()[static_cast<size_t>(i)]);
   }
-  if (is_str) return Value(utf8_encode(out_s));
+  if (is_str)
+    return obj.is_markup() ? Value::markup(utf8_encode(out_s)) : Value(utf8_encode(out_s));
   return Value(std::move(out_l), obj.is_tuple());
 }
 

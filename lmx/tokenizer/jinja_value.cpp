@@ -44,14 +44,15 @@ void Dict::set(Value key, Value value) {
 }
 
 Value Object::get_attr(const std::string& name) const {
-  return Value::undefined("'" + type_name() + " object' has no attribute '" + name + "'");
+  return Value::undefined(std::string("'").append(type_name()) + " object' has no attribute '" +
+                          name + "'");
 }
 
 Value Object::call(const CallArgs&) {
-  throw TemplateError("'" + type_name() + "' object is not callable");
+  throw TemplateError(std::string("'").append(type_name()) + "' object is not callable");
 }
 
-std::string Object::str() const { return "<" + type_name() + " object>"; }
+std::string Object::str() const { return std::string("<").append(type_name()) + " object>"; }
 
 Value::Value(std::vector<Value> items, bool tuple) : kind_(Kind::kList) {
   list_ = std::make_shared<const List>(List{std::move(items), tuple});
@@ -62,6 +63,43 @@ Value Value::generator(std::vector<Value> items) {
   v.kind_ = Kind::kList;
   v.list_ = std::make_shared<const List>(List{std::move(items), false, true});
   return v;
+}
+
+Value Value::markup(std::string s) {
+  Value v(std::move(s));
+  v.markup_ = true;
+  return v;
+}
+
+std::string html_escape(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string escaped_text(const Value& v) {
+  return v.is_markup() ? v.str() : html_escape(to_str(v));
 }
 
 Value::Value(Dict d) : kind_(Kind::kDict), dict_(std::make_shared<const Dict>(std::move(d))) {}

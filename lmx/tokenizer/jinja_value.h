@@ -92,6 +92,9 @@ class Value {
   Value(std::vector<Value> items, bool tuple = false);
   Value(Dict d);
   static Value generator(std::vector<Value> items);
+  // A Markup string (from |safe or |e): `+`, `%`, join and format HTML-escape the plain
+  // strings they combine it with, as markupsafe does. Prints like any string.
+  static Value markup(std::string s);
   Value(std::shared_ptr<Object> o) : kind_(Kind::kObject), obj_(std::move(o)) {}
 
   // An undefined value; `message` is what misuse raises ("'x' is undefined").
@@ -108,6 +111,7 @@ class Value {
   bool is_float() const { return kind_ == Kind::kFloat; }
   bool is_number() const { return kind_ == Kind::kInt || kind_ == Kind::kFloat || is_bool(); }
   bool is_string() const { return kind_ == Kind::kString; }
+  bool is_markup() const { return markup_; }
   bool is_list() const { return kind_ == Kind::kList; }
   bool is_tuple() const { return is_list() && list_->is_tuple; }
   bool is_generator() const { return is_list() && list_->is_generator; }
@@ -129,6 +133,7 @@ class Value {
 
  private:
   Kind kind_ = Kind::kUndefined;
+  bool markup_ = false;
   int64_t i_ = 0;
   double f_ = 0;
   std::shared_ptr<const std::string> s_;
@@ -156,6 +161,11 @@ std::string to_str(const Value& v);
 // Python repr(v).
 std::string repr(const Value& v);
 std::string repr_string(std::string_view s);
+// markupsafe.escape: & < > " ' as HTML entities.
+std::string html_escape(std::string_view s);
+// The text of `v` for Markup operations: Markup as is, anything else str()'d and escaped.
+std::string escaped_text(const Value& v);
+
 // Python's float repr: 1.0, 0.1, 1e-05, 1e+16, inf, nan.
 std::string float_repr(double d);
 

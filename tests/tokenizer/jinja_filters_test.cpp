@@ -151,6 +151,31 @@ c'.splitlines() }} {{ 'abc'.replace('b', '') }} {{ 'aXbXc'.split('X', 1) }} {{ '
   run_jinja_cases(kCases);
 }
 
+// |safe and |e make markupsafe.Markup strings, which escape what is added to them.
+TEST(JinjaFilters, MarkupMatchesJinja2) {
+  static const JinjaCase kCases[] = {
+      {R"T({{ "<a>"|safe + "<b>" }} {{ "<a>" + "<b>"|safe }} {{ "<a>"|safe ~ "<b>" }} {{ ("<a>"|safe) * 2 }} {{ "<a>"|safe|e }} {{ "<a>"|e|e }} {{ "<a>"|forceescape|forceescape }})T",
+       R"T(<a>&lt;b&gt; &lt;a&gt;<b> <a><b> <a><a> <a> &lt;a&gt; &amp;lt;a&amp;gt;)T"},
+      {R"T({{ ("%s<" | safe) % "<x>" }} {{ "%s<"|safe|format("<x>") }} {{ ("<a> "|safe).strip() + "<" }} {{ ("<a>"|safe|upper) + "&" }} {{ ("<a>"|safe|trim) + "&" }} {{ "<a>"|safe|replace("a", "&") }})T",
+       R"T(&lt;x&gt;< &lt;x&gt;< <a>&lt; <A>&amp; <a>&amp; <&>)T"},
+      {R"T({{ ("{}<"|safe).format("&") }} {{ (","|safe).join(["<", ">"]) }} {{ ("a<b"|safe)[1] + "&" }} {{ ("<a>,b"|safe).split(",")[0] + "&" }})T",
+       R"T(&amp;< &lt;,&gt; <&amp; <a>&amp;)T"},
+      {R"T({% set x %}<{% endset %}{{ x + "<" }}{% macro m() %}<{% endmacro %}{{ m() + "<" }})T",
+       R"T(<<<<)T"},
+      {R"T({{ ("<a>"|safe|tojson) }} {{ {"k": "<"|safe}|tojson }} {{ "<"|safe == "<" }} {{ "<" in "<a>"|safe }} {{ ("<"|safe)|length }} {{ "<"|safe is string }})T",
+       R"T("<a>" {"k": "<"} True True 1 True)T"},
+      {R"T({{ "x"|safe + 1 }})T",
+       nullptr},  // TypeError: unsupported operand type(s) for +: 'Markup' and 'int'
+      {R"T({{ ("<a>"|safe|string) + "<" }} {{ ("<a>"|safe|indent(2)) + "<" }} {{ ("<a>"|safe|center(5)) + "<" }} {{ ("<a>"|safe|capitalize) + "<" }} {{ ("<a>"|safe|title) + "<" }} {{ ("<a>"|safe|lower) + "<" }})T",
+       R"T(<a>&lt; <a>&lt;  <a> &lt; <a>&lt; <A>< <a>&lt;)T"},
+      {R"T({{ (["<"]|join|safe) + "&" }} {{ (["<"|safe]|join) + "&" }} {{ ("<a>"|safe|default("")) + "&" }} {{ ("<a>"|safe|first) + "&" }})T",
+       R"T(<&amp; <& <a>&amp; <&)T"},
+      {R"T({{ ("a"|safe) + none|string }} {{ ("<a>"|safe).upper() + "&" }} {{ ("<a>"|safe).lstrip("<") + "&" }})T",
+       R"T(aNone <A>&amp; a>&amp;)T"},
+  };
+  run_jinja_cases(kCases);
+}
+
 TEST(JinjaFilters, UnknownFilterOnlyFailsWhenReached) {
   EXPECT_EQ(jinja_render("{% if false %}{{ x|nonexistent }}{% endif %}ok"), "ok");
   EXPECT_THROW(jinja_render("{{ 1|nonexistent }}"), TemplateError);
