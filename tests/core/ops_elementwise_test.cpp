@@ -361,6 +361,40 @@ TEST(Elementwise, WhereClipActivations) {
       }
 }
 
+// The vectorized contiguous paths: long rows, in-place-sized odd tails, extreme values.
+TEST(Elementwise, VectorizedPaths) {
+  std::mt19937 rng(14);
+  for (Dtype dt : {Dtype::float32, Dtype::bfloat16})
+    for (int64_t n : {1, 15, 33, 1000, 70001}) {
+      auto a = random_values(n, dt, rng, -90, 90);
+      auto b = random_values(n, dt, rng, -3, 3);
+      a[0] = NAN;
+      if (n > 3) {
+        a[1] = INFINITY;
+        a[2] = -INFINITY;
+        a[3] = -87.5;
+      }
+      Array x = make_array(a, {n}, dt), y = make_array(b, {n}, dt);
+      std::vector<double> e, sg, ad, sb, ml;
+      for (int64_t i = 0; i < n; ++i) {
+        e.push_back(round_to(std::exp(a[i]), dt));
+        sg.push_back(round_to(1 / (1 + std::exp(-a[i])), dt));
+        ad.push_back(round_to(a[i] + b[i], dt));
+        sb.push_back(round_to(a[i] - b[i], dt));
+        ml.push_back(round_to(a[i] * b[i], dt));
+      }
+      double t = dt == Dtype::float32 ? 4e-7 : 8e-3;
+      std::string w = std::string(dtype_name(dt)) + " n=" + std::to_string(n);
+      expect_close(exp(x), e, {n}, dt, t, 1e-37, "exp " + w);
+      expect_close(sigmoid(x), sg, {n}, dt, t, 1e-37, "sigmoid " + w);
+      // float32: exact; bf16: the float32 result rounded once more.
+      double ta = dt == Dtype::float32 ? 0 : 4e-3;
+      expect_close(add(x, y), ad, {n}, dt, ta, 0, "add " + w);
+      expect_close(subtract(x, y), sb, {n}, dt, ta, 0, "subtract " + w);
+      expect_close(multiply(x, y), ml, {n}, dt, ta, 0, "multiply " + w);
+    }
+}
+
 TEST(Elementwise, Errors) {
   auto message = [](auto fn) -> std::string {
     try {

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <limits>
 
+#include "lmx/backend/cpu/simd_kernels.h"
 #include "lmx/backend/cpu/strided.h"
 #include "lmx/core/error.h"
 #include "lmx/core/primitives.h"
@@ -126,6 +127,16 @@ void unary_typed(UnaryOp op, const Array& in, Array& out) {
   cpu::for_each_row(plan, 8, [&](auto off, int64_t n, auto st) {
     const T* s = src + off[0];
     T* d = dst + off[1];
+    if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16>) {
+      // exp and sigmoid (silu, softplus, attention) get the vectorized polynomial.
+      if (st[0] == 1 && st[1] == 1 && (op == UnaryOp::exp || op == UnaryOp::sigmoid)) {
+        if constexpr (std::is_same_v<T, float>)
+          (op == UnaryOp::exp ? cpu::simd::exp_f32 : cpu::simd::sigmoid_f32)(s, d, n);
+        else
+          (op == UnaryOp::exp ? cpu::simd::exp_bf16 : cpu::simd::sigmoid_bf16)(s, d, n);
+        return;
+      }
+    }
     if (st[0] == 1 && st[1] == 1) {
       for (int64_t i = 0; i < n; ++i) d[i] = cast<T>(unary_apply<C>(op, C(s[i])));
     } else {
@@ -271,6 +282,25 @@ void binary_typed(BinaryOp op, const Array& a, const Array& b, Array& out) {
     return;
   }
   T* pd = out.data<T>();
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16>) {
+    // Contiguous add/subtract/multiply: the vectorized loops.
+    if (op == BinaryOp::add || op == BinaryOp::subtract || op == BinaryOp::multiply) {
+      auto sop = op == BinaryOp::add        ? cpu::simd::BinOp::add
+                 : op == BinaryOp::subtract ? cpu::simd::BinOp::subtract
+                                            : cpu::simd::BinOp::multiply;
+      bool dense = plan.shape.size() == 1 && plan.strides[0][0] == 1 &&
+                   plan.strides[1][0] == 1 && plan.strides[2][0] == 1;
+      if (dense) {
+        cpu::parallel_for(plan.shape[0], 1, [&](int64_t b, int64_t e) {
+          if constexpr (std::is_same_v<T, float>)
+            cpu::simd::binary_f32(sop, pa + b, pb + b, pd + b, e - b);
+          else
+            cpu::simd::binary_bf16(sop, pa + b, pb + b, pd + b, e - b);
+        });
+        return;
+      }
+    }
+  }
   auto run = [&](auto fn) {
     cpu::for_each_row(plan, 2, [&](auto off, int64_t n, auto st) {
       binary_row<T>(pa + off[0], pb + off[1], pd + off[2], n, st[0], st[1], st[2], fn);

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "lmx/backend/cpu/simd_kernels.h"
 #include "lmx/backend/cpu/strided.h"
 #include "lmx/core/ops.h"
 #include "lmx/core/primitives.h"
@@ -87,6 +88,17 @@ void reduce_typed(ReduceOp op, const std::vector<int>& axes, const Array& in, Ar
     if (rn == 1) {
       int64_t n = red_plan.shape[0], s = red_plan.strides[0][0];
       const T* p = src + o;
+      if constexpr (std::is_same_v<T, float> || std::is_same_v<T, bfloat16>) {
+        // Unit-stride rows (reductions over the last axis): many-lane vector loops.
+        if (s == 1 && op == ReduceOp::sum) {
+          if constexpr (std::is_same_v<T, float>)
+            return A(cpu::simd::sum_f32(p, n));
+          else
+            return A(cpu::simd::sum_bf16(p, n));
+        }
+        if constexpr (std::is_same_v<T, float>)
+          if (s == 1 && op == ReduceOp::max) return A(cpu::simd::max_f32(p, n));
+      }
       if (s == 1 && op == ReduceOp::sum) {
         for (int64_t i = 0; i < n; ++i) acc = A(acc + A(cpu::compute_t<T>(p[i])));
       } else {
@@ -193,12 +205,19 @@ void Softmax::eval_cpu(const std::vector<Array>& inputs, std::vector<Array>& out
     using T = decltype(t);
     if constexpr (std::is_floating_point_v<cpu::compute_t<T>>) {
       for_rows<T, T>(in, out, [](const T* x, T* y, int64_t n) {
-        float m = -INFINITY;
-        for (int64_t i = 0; i < n; ++i) m = std::max(m, float(x[i]));
-        float s = 0;
-        std::vector<float> e(n);
-        for (int64_t i = 0; i < n; ++i) s += e[i] = std::exp(float(x[i]) - m);
-        float inv = 1.0f / s;
+        // (n,) row in float32: max, exp(x - max) and its sum, scale.
+        std::vector<float> xf, e(n);
+        const float* xr;
+        if constexpr (std::is_same_v<T, float>) {
+          xr = x;
+        } else {
+          xf.resize(n);
+          for (int64_t i = 0; i < n; ++i) xf[i] = float(x[i]);
+          xr = xf.data();
+        }
+        float m = cpu::simd::max_f32(xr, n);
+        if (std::isinf(m) && m < 0) m = 0;  // an all -inf row gives NaN, as exp/sum would
+        float inv = 1.0f / cpu::simd::exp_shift_sum_f32(xr, m, e.data(), n);
         for (int64_t i = 0; i < n; ++i) y[i] = cast<T>(e[i] * inv);
       });
     }
