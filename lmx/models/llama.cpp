@@ -7,6 +7,7 @@
 #include "lmx/core/ops.h"
 #include "lmx/models/model.h"
 #include "lmx/models/rope.h"
+#include "lmx/models/transformer.h"
 #include "lmx/nn/layers.h"
 
 namespace lmx::models {
@@ -45,83 +46,16 @@ struct LlamaArgs {
   }
 };
 
-class Attention : public nn::Module {
- public:
-  explicit Attention(const LlamaArgs& a)
-      : n_heads_(a.num_heads), n_kv_(a.num_kv_heads), head_dim_(a.head_dim),
-        scale_(1.0f / std::sqrt(float(a.head_dim))), window_(a.sliding_window),
-        rope_(a.rope, a.head_dim, a.max_position_embeddings) {
-    q_proj = std::make_shared<nn::Linear>(a.hidden_size, n_heads_ * head_dim_, a.attention_bias);
-    k_proj = std::make_shared<nn::Linear>(a.hidden_size, n_kv_ * head_dim_, a.attention_bias);
-    v_proj = std::make_shared<nn::Linear>(a.hidden_size, n_kv_ * head_dim_, a.attention_bias);
-    o_proj = std::make_shared<nn::Linear>(n_heads_ * head_dim_, a.hidden_size, a.o_bias);
-    register_module("q_proj", q_proj);
-    register_module("k_proj", k_proj);
-    register_module("v_proj", v_proj);
-    register_module("o_proj", o_proj);
-    if (a.qk_norm) {
-      q_norm = std::make_shared<nn::RMSNorm>(head_dim_, a.rms_norm_eps);
-      k_norm = std::make_shared<nn::RMSNorm>(head_dim_, a.rms_norm_eps);
-      register_module("q_norm", q_norm);
-      register_module("k_norm", k_norm);
-    }
-  }
-
-  // x (B, L, hidden) -> (B, L, hidden)
-  Array operator()(const Array& x, nn::Cache* cache) {
-    int64_t B = x.shape(0), L = x.shape(1);
-    Array q = reshape((*q_proj)(x), {B, L, n_heads_, head_dim_});  // (B, L, H, D)
-    Array k = reshape((*k_proj)(x), {B, L, n_kv_, head_dim_});
-    Array v = reshape((*v_proj)(x), {B, L, n_kv_, head_dim_});
-    if (q_norm) {
-      q = (*q_norm)(q);
-      k = (*k_norm)(k);
-    }
-    q = transpose(q, {0, 2, 1, 3});  // (B, H, L, D)
-    k = transpose(k, {0, 2, 1, 3});
-    v = transpose(v, {0, 2, 1, 3});
-    int64_t offset = cache ? cache->offset() : 0;
-    q = rope_(q, offset);
-    k = rope_(k, offset);
-    if (cache) std::tie(k, v) = static_cast<nn::KVCacheBase*>(cache)->update_and_fetch(k, v);
-    Array o = fast::scaled_dot_product_attention(
-        q, k, v, scale_, L > 1 ? fast::AttentionMask("causal") : fast::AttentionMask(),
-        {.sliding_window = int(window_)});  // (B, H, L, D)
-    o = reshape(transpose(o, {0, 2, 1, 3}), {B, L, n_heads_ * head_dim_});
-    return (*o_proj)(o);
-  }
-
-  std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, o_proj;
-  std::shared_ptr<nn::RMSNorm> q_norm, k_norm;
-
- private:
-  int64_t n_heads_, n_kv_, head_dim_;
-  float scale_;
-  int64_t window_;
-  RoPE rope_;
-};
-
-class MLP : public nn::Module {
- public:
-  explicit MLP(const LlamaArgs& a) {
-    gate_proj = std::make_shared<nn::Linear>(a.hidden_size, a.intermediate_size, a.mlp_bias);
-    up_proj = std::make_shared<nn::Linear>(a.hidden_size, a.intermediate_size, a.mlp_bias);
-    down_proj = std::make_shared<nn::Linear>(a.intermediate_size, a.hidden_size, a.mlp_bias);
-    register_module("gate_proj", gate_proj);
-    register_module("up_proj", up_proj);
-    register_module("down_proj", down_proj);
-  }
-  Array operator()(const Array& x) {
-    return (*down_proj)(multiply(silu((*gate_proj)(x)), (*up_proj)(x)));
-  }
-  std::shared_ptr<nn::Linear> gate_proj, up_proj, down_proj;
-};
-
 class Block : public nn::Module {
  public:
-  explicit Block(const LlamaArgs& a) {
-    self_attn = std::make_shared<Attention>(a);
-    mlp = std::make_shared<MLP>(a);
+  Block(const LlamaArgs& a, std::shared_ptr<const RoPE> rope) {
+    self_attn = std::make_shared<Attention>(
+        AttentionConfig{.hidden_size = a.hidden_size, .num_heads = a.num_heads,
+                        .num_kv_heads = a.num_kv_heads, .head_dim = a.head_dim,
+                        .qkv_bias = a.attention_bias, .o_bias = a.o_bias, .qk_norm = a.qk_norm,
+                        .norm_eps = a.rms_norm_eps, .sliding_window = a.sliding_window},
+        std::move(rope));
+    mlp = std::make_shared<GatedMLP>(a.hidden_size, a.intermediate_size, a.mlp_bias);
     input_layernorm = std::make_shared<nn::RMSNorm>(a.hidden_size, a.rms_norm_eps);
     post_attention_layernorm = std::make_shared<nn::RMSNorm>(a.hidden_size, a.rms_norm_eps);
     register_module("self_attn", self_attn);
@@ -134,7 +68,7 @@ class Block : public nn::Module {
     return add(h, (*mlp)((*post_attention_layernorm)(h)));
   }
   std::shared_ptr<Attention> self_attn;
-  std::shared_ptr<MLP> mlp;
+  std::shared_ptr<GatedMLP> mlp;
   std::shared_ptr<nn::RMSNorm> input_layernorm, post_attention_layernorm;
 };
 
@@ -142,7 +76,8 @@ class Backbone : public nn::Module {
  public:
   explicit Backbone(const LlamaArgs& a) {
     embed_tokens = std::make_shared<nn::Embedding>(a.vocab_size, a.hidden_size);
-    for (int64_t i = 0; i < a.num_layers; ++i) layers.push_back(std::make_shared<Block>(a));
+    auto rope = std::make_shared<const RoPE>(a.rope, a.head_dim, a.max_position_embeddings);
+    for (int64_t i = 0; i < a.num_layers; ++i) layers.push_back(std::make_shared<Block>(a, rope));
     norm = std::make_shared<nn::RMSNorm>(a.hidden_size, a.rms_norm_eps);
     register_module("embed_tokens", embed_tokens);
     register_modules("layers", layers);
