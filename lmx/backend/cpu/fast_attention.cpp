@@ -45,6 +45,13 @@ void finish_rows(const AttentionProblem<T>& P, const AttentionTile& t,
         for (int64_t d = 0; d < P.Dv; ++d) o[d] = cpu::store_f32<T>(0.0f);
         continue;
       }
+      if (parts.size() == 1) {
+        const Partial& p = parts[0];
+        float inv = p.l[r] > 0.0f ? 1.0f / p.l[r] : 0.0f;
+        const float* a = p.acc + r * P.Dv;
+        for (int64_t d = 0; d < P.Dv; ++d) o[d] = cpu::store_f32<T>(a[d] * inv);
+        continue;
+      }
       float l = 0.0f;
       std::vector<float> w(parts.size());
       for (size_t s = 0; s < parts.size(); ++s) {
