@@ -142,7 +142,7 @@ class Replace : public Decoder {
     if (p.contains("String"))
       literal_ = p["String"].get<std::string>();
     else
-      regex_.emplace(p.at("Regex").get<std::string>(), "Replace decoder");
+      regex_.emplace(Regex::from_oniguruma(p.at("Regex").get<std::string>()), "Replace decoder");
     content_ = j.at("content").get<std::string>();
   }
   void decode_chain(std::vector<std::string>& tokens) const override {

@@ -73,7 +73,7 @@ class Replace : public Normalizer {
     if (p.contains("String")) {
       literal_ = p["String"].get<std::string>();
     } else if (p.contains("Regex")) {
-      regex_.emplace(p["Regex"].get<std::string>(), "Replace normalizer");
+      regex_.emplace(Regex::from_oniguruma(p["Regex"].get<std::string>()), "Replace normalizer");
     } else {
       throw TokenizerError("Replace: pattern needs \"String\" or \"Regex\"");
     }

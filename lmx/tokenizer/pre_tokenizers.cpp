@@ -130,7 +130,7 @@ class ByteLevel : public PreTokenizer {
   explicit ByteLevel(const json& j)
       : add_prefix_space_(j.value("add_prefix_space", true)),
         use_regex_(j.value("use_regex", true)) {
-    if (use_regex_) re_.emplace(kGpt2Pattern, "ByteLevel pre-tokenizer");
+    if (use_regex_) re_.emplace(Regex::from_oniguruma(kGpt2Pattern), "ByteLevel pre-tokenizer");
   }
   void pre_tokenize(std::vector<Piece>& pieces) const override {
     if (add_prefix_space_)
@@ -162,7 +162,7 @@ class Split : public PreTokenizer {
     if (p.contains("String"))
       pattern = Regex::escape(p["String"].get<std::string>());
     else if (p.contains("Regex"))
-      pattern = p["Regex"].get<std::string>();
+      pattern = Regex::from_oniguruma(p["Regex"].get<std::string>());
     else
       throw TokenizerError("Split pre-tokenizer: pattern needs \"String\" or \"Regex\"");
     re_.emplace(pattern, "Split pre-tokenizer");
@@ -227,7 +227,11 @@ class Metaspace : public PreTokenizer {
 
 class Whitespace : public PreTokenizer {
  public:
-  Whitespace() : re_("\\w+|[^\\w\\s]+", "Whitespace pre-tokenizer") {}
+  // Rust regex's \w (Alphabetic, marks, decimal digits, connectors, joiners) and \s.
+  Whitespace()
+      : re_("[\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}]+|"
+            "[^\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{200C}\\x{200D}\\p{White_Space}]+",
+            "Whitespace pre-tokenizer") {}
   void pre_tokenize(std::vector<Piece>& pieces) const override {
     split_pieces(pieces, [&](std::string_view s) {
       return invert_and_apply(regex_segments(re_, s), true, SplitBehavior::kRemoved);

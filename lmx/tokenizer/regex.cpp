@@ -83,4 +83,53 @@ std::string Regex::escape(std::string_view literal) {
   return out;
 }
 
+std::string Regex::from_oniguruma(std::string_view p) {
+  static const char* kWord = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+  std::string out;
+  out.reserve(p.size() + 16);
+  int class_depth = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      char e = p[++i];
+      bool in_class = class_depth > 0;
+      switch (e) {
+        case 's':
+          out += "\\p{White_Space}";
+          break;
+        case 'S':
+          out += "\\P{White_Space}";
+          break;
+        case 'w':
+          out += in_class ? std::string(kWord) : "[" + std::string(kWord) + "]";
+          break;
+        case 'W':
+          if (in_class)
+            out += "\\W";
+          else
+            out += "[^" + std::string(kWord) + "]";
+          break;
+        case 'h':
+          out += in_class ? "0-9a-fA-F" : "[0-9a-fA-F]";
+          break;
+        default:
+          out.push_back('\\');
+          out.push_back(e);
+      }
+      continue;
+    }
+    if (c == '[') {
+      ++class_depth;
+      out.push_back(c);
+      // A ']' right after '[' or '[^' is a literal.
+      if (i + 1 < p.size() && p[i + 1] == '^') out.push_back(p[++i]);
+      if (i + 1 < p.size() && p[i + 1] == ']') out.push_back(p[++i]);
+      continue;
+    }
+    if (c == ']' && class_depth > 0) --class_depth;
+    out.push_back(c);
+  }
+  return out;
+}
+
 }  // namespace lmx::tok

@@ -24,6 +24,10 @@ class Regex {
   std::vector<std::pair<size_t, size_t>> find_all(std::string_view text) const;
   // Escapes `literal` so that it matches itself.
   static std::string escape(std::string_view literal);
+  // Rewrites the class escapes of an Oniguruma pattern (what Hugging Face tokenizers
+  // compiles) into PCRE2 with the same Unicode meaning: \s is White_Space, \w is
+  // Letter|Mark|Number|Connector_Punctuation, \h is a hex digit.
+  static std::string from_oniguruma(std::string_view pattern);
 
  private:
   struct Impl;
