@@ -4,6 +4,10 @@
 // decode step reads each K row once for all query heads of its kv head. Values: the block
 // is widened once into an L1-resident scratch and accumulated four rows at a time.
 // Compiled for AVX-512 with a target attribute and only called where the CPU has it.
+// GCC 12.2 warns about the deliberately undefined lanes inside the AVX-512 intrinsic
+// headers (GCC PR105593, fixed in 12.3); the warnings are not about this file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 
 #include <array>
@@ -49,16 +53,35 @@ inline __mmask16 tail_mask(int64_t n) {
   return n % 16 ? __mmask16((1u << (n % 16)) - 1) : __mmask16(0xffff);
 }
 
+// Horizontal sum and max of 16 lanes. (GCC 12's _mm512_reduce_* and extract intrinsics
+// warn about their undefined upper halves, so these use shuffles only.)
+[[gnu::target("avx512f,avx512bw,avx512vl,avx512dq"), gnu::always_inline]] inline float hsum16(
+    __m512 v) {
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0x4e));
+  v = _mm512_add_ps(v, _mm512_shuffle_f32x4(v, v, 0xb1));
+  __m128 q = _mm512_castps512_ps128(v);
+  q = _mm_add_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_add_ss(q, _mm_movehdup_ps(q)));
+}
+[[gnu::target("avx512f,avx512bw,avx512vl,avx512dq"), gnu::always_inline]] inline float hmax16(
+    __m512 v) {
+  v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, 0x4e));
+  v = _mm512_max_ps(v, _mm512_shuffle_f32x4(v, v, 0xb1));
+  __m128 q = _mm512_castps512_ps128(v);
+  q = _mm_max_ps(q, _mm_movehl_ps(q, q));
+  return _mm_cvtss_f32(_mm_max_ss(q, _mm_movehdup_ps(q)));
+}
+
 // The four horizontal sums {sum(a0), sum(a1), sum(a2), sum(a3)}, sharing the shuffles.
 [[gnu::target("avx512f,avx512bw,avx512vl,avx512dq"), gnu::always_inline]] inline __m128 reduce4(
     __m512 a0, __m512 a1, __m512 a2, __m512 a3) {
-  // Per 128-bit lane: x = [a0 a1 a0 a1] partials, y the same for a2, a3.
-  __m512 x = _mm512_add_ps(_mm512_unpacklo_ps(a0, a1), _mm512_unpackhi_ps(a0, a1));
-  __m512 y = _mm512_add_ps(_mm512_unpacklo_ps(a2, a3), _mm512_unpackhi_ps(a2, a3));
-  // Per lane: [a0 a1 a2 a3] partials; then add the four lanes.
-  __m512 z = _mm512_add_ps(_mm512_shuffle_ps(x, y, 0x44), _mm512_shuffle_ps(x, y, 0xee));
-  __m256 h = _mm256_add_ps(_mm512_castps512_ps256(z), _mm512_extractf32x8_ps(z, 1));
-  return _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+  // Per 128-bit lane: x = [a0 a0 a1 a1] partials, y = [a2 a2 a3 a3]; then z = [a0 a1 a2 a3].
+  __m512 x = _mm512_add_ps(_mm512_shuffle_ps(a0, a1, 0x44), _mm512_shuffle_ps(a0, a1, 0xee));
+  __m512 y = _mm512_add_ps(_mm512_shuffle_ps(a2, a3, 0x44), _mm512_shuffle_ps(a2, a3, 0xee));
+  __m512 z = _mm512_add_ps(_mm512_shuffle_ps(x, y, 0x88), _mm512_shuffle_ps(x, y, 0xdd));
+  z = _mm512_add_ps(z, _mm512_shuffle_f32x4(z, z, 0x4e));
+  z = _mm512_add_ps(z, _mm512_shuffle_f32x4(z, z, 0xb1));
+  return _mm512_castps512_ps128(z);
 }
 
 // S[r * kBlock + jj] = Q[r] . K[jj] for R query rows (ldq floats, zero padded) and nb
@@ -105,7 +128,7 @@ template <typename T, int NC>
       const float* q = Q + r * ldq;
       __m512 a = _mm512_mul_ps(kv[0], _mm512_loadu_ps(q));
       for (int c = 1; c < NC; ++c) a = _mm512_fmadd_ps(kv[c], _mm512_loadu_ps(q + 16 * c), a);
-      S[r * kBlock + jj] = _mm512_reduce_add_ps(a);
+      S[r * kBlock + jj] = hsum16(a);
     }
   }
 }
@@ -145,7 +168,53 @@ template <int NC>
       __m512 a = _mm512_setzero_ps();
       for (int c = 0; c < NC; ++c)
         a = _mm512_dpbf16_ps(a, kv[c], (__m512bh)_mm512_loadu_si512(q + 32 * c));
-      S[r * kBlock + jj] = _mm512_reduce_add_ps(a) * scale;
+      S[r * kBlock + jj] = hsum16(a) * scale;
+    }
+  }
+}
+
+// The same for many query rows (prefill): keys in the 16 lanes instead of a reduction per
+// score. The block's keys are gathered into pairs-of-dims x 16-keys tiles (one dword =
+// two bf16 dims of one key), then each row's pair broadcasts against them. Needs even Dk.
+[[gnu::target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")]] void scores_block_lanes(
+    const bfloat16* Qh, int64_t R, int64_t ldq, const bfloat16* kr, int64_t ks, int64_t nb,
+    int64_t Dk, float scale, float* S, int32_t* Kp) {
+  const int64_t pairs = Dk / 2;
+  const __m512 sc = _mm512_set1_ps(scale);
+  for (int64_t g = 0; g * 16 < nb; ++g) {
+    int64_t n = std::min<int64_t>(16, nb - g * 16);
+    __mmask16 km = __mmask16((1u << n) - 1);
+    // Byte offsets of key j's row.
+    __m512i idx =
+        _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                           _mm512_set1_epi32(int32_t(ks * 2)));
+    const char* base = reinterpret_cast<const char*>(kr + g * 16 * ks);
+    for (int64_t p = 0; p < pairs; ++p)
+      _mm512_storeu_si512(Kp + 16 * p,
+                          _mm512_mask_i32gather_epi32(
+                              _mm512_setzero_si512(), km,
+                              _mm512_add_epi32(idx, _mm512_set1_epi32(int32_t(4 * p))), base, 1));
+    int64_t r = 0;
+    for (; r + 8 <= R; r += 8) {
+      __m512 a[8];
+      for (int i = 0; i < 8; ++i) a[i] = _mm512_setzero_ps();
+      const int32_t* q = reinterpret_cast<const int32_t*>(Qh + r * ldq);
+      const int64_t ld = ldq / 2;
+      for (int64_t p = 0; p < pairs; ++p) {
+        __m512bh kp = (__m512bh)_mm512_loadu_si512(Kp + 16 * p);
+        for (int i = 0; i < 8; ++i)
+          a[i] = _mm512_dpbf16_ps(a[i], kp, (__m512bh)_mm512_set1_epi32(q[i * ld + p]));
+      }
+      for (int i = 0; i < 8; ++i)
+        _mm512_mask_storeu_ps(S + (r + i) * kBlock + g * 16, km, _mm512_mul_ps(a[i], sc));
+    }
+    for (; r < R; ++r) {
+      __m512 a = _mm512_setzero_ps();
+      const int32_t* q = reinterpret_cast<const int32_t*>(Qh + r * ldq);
+      for (int64_t p = 0; p < pairs; ++p)
+        a = _mm512_dpbf16_ps(a, (__m512bh)_mm512_loadu_si512(Kp + 16 * p),
+                             (__m512bh)_mm512_set1_epi32(q[p]));
+      _mm512_mask_storeu_ps(S + r * kBlock + g * 16, km, _mm512_mul_ps(a, sc));
     }
   }
 }
@@ -236,7 +305,7 @@ online_update16(float* s, int64_t nb, float& m, float& l, float* acc, int64_t Dv
   __mmask16 k0 = nb >= 16 ? __mmask16(0xffff) : __mmask16((1u << nb) - 1);
   __mmask16 k1 = nb >= 32 ? __mmask16(0xffff) : nb > 16 ? __mmask16((1u << (nb - 16)) - 1) : 0;
   __m512 s0 = _mm512_mask_loadu_ps(ninf, k0, s), s1 = _mm512_mask_loadu_ps(ninf, k1, s + 16);
-  float mnew = std::max(m, _mm512_reduce_max_ps(_mm512_max_ps(s0, s1)));
+  float mnew = std::max(m, hmax16(_mm512_max_ps(s0, s1)));
   if (mnew == -INFINITY) {  // every score so far is -inf (an additive mask): no weight
     _mm512_storeu_ps(s, _mm512_setzero_ps());
     _mm512_storeu_ps(s + 16, _mm512_setzero_ps());
@@ -248,7 +317,7 @@ online_update16(float* s, int64_t nb, float& m, float& l, float* acc, int64_t Dv
   __m512 p1 = _mm512_maskz_mov_ps(k1, exp16(_mm512_sub_ps(s1, mv)));
   _mm512_storeu_ps(s, p0);
   _mm512_storeu_ps(s + 16, p1);
-  l = l * alpha + _mm512_reduce_add_ps(_mm512_add_ps(p0, p1));
+  l = l * alpha + hsum16(_mm512_add_ps(p0, p1));
   m = mnew;
   if (alpha != 1.0f) {
     __m512 av = _mm512_set1_ps(alpha);
@@ -282,6 +351,8 @@ template <typename T>
   // bf16 with AVX512-BF16: scores straight from bf16 queries and keys.
   ScoresDpFn scores_dp = nullptr;
   thread_local std::vector<bfloat16> qhbuf;
+  thread_local std::vector<int32_t> kpbuf;
+  kpbuf.resize((P.Dk / 2 + 1) * 16);
   int64_t ldh = (P.Dk + 31) / 32 * 32;
   if constexpr (std::is_same_v<T, bfloat16>) {
     static constexpr auto dp_table =
@@ -300,7 +371,10 @@ template <typename T>
   for (int64_t j0 = kb; j0 < ke; j0 += kBlock) {
     const int64_t nb = std::min(ke - j0, kBlock);
     if constexpr (std::is_same_v<T, bfloat16>) {
-      if (scores_dp)
+      if (scores_dp && R > 4 && P.Dk % 2 == 0)
+        scores_block_lanes(qhbuf.data(), R, ldh, kbase + j0 * P.sk[2], P.sk[2], nb, P.Dk, P.scale,
+                           S, kpbuf.data());
+      else if (scores_dp)
         scores_dp(qhbuf.data(), R, ldh, kbase + j0 * P.sk[2], P.sk[2], nb, P.Dk, P.scale, S);
       else
         scores(Q, R, ldq, kbase + j0 * P.sk[2], P.sk[2], nb, P.Dk, S);
