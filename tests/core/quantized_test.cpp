@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "../shared_data.h"
+#include "lmx/backend/cpu/quantized.h"
 #include "lmx/core/autograd.h"
 #include "lmx/core/error.h"
 #include "lmx/core/ops.h"
@@ -339,6 +340,25 @@ TEST(Quantized, Matmul4BitLayerShapes) {
         Array y = quantized_matmul(x, wq, s, b, true, gs, 4);
         expect_close(y, ref_qmm(x, wref, N, K, true), tolerance(dt), 0.02 * std::sqrt(double(K)));
       }
+    }
+  }
+}
+
+// The portable GEMV (CPUs without AVX-512) gives the SIMD kernels' results.
+TEST(Quantized, PortableGemvMatchesSimd) {
+  for (Dtype dt : {Dtype::float32, Dtype::bfloat16}) {
+    for (int bits : kBits) {
+      Array w = random_array({48, 256}, 61 + bits, -0.3f, 0.3f, dt);
+      auto [wq, s, b] = quantize(w, 64, bits);
+      Array x = random_array({3, 256}, 62, -1.0f, 1.0f, dt);
+      Array fast = quantized_matmul(x, wq, s, b, true, 64, bits);
+      cpu::quant::set_simd_enabled(false);
+      Array portable = quantized_matmul(x, wq, s, b, true, 64, bits);
+      cpu::quant::set_simd_enabled(true);
+      auto fv = astype(fast, Dtype::float32).to_vector<float>();
+      auto pv = astype(portable, Dtype::float32).to_vector<float>();
+      for (size_t i = 0; i < fv.size(); ++i)
+        ASSERT_NEAR(fv[i], pv[i], tolerance(dt) * (1 + std::fabs(pv[i]))) << bits;
     }
   }
 }

@@ -30,6 +30,8 @@ struct QmmArgs {
 // Runs the product, multi-threaded: a GEMV path for few rows of x, else dequantized tiles
 // through BLAS sgemm.
 void qmm(const QmmArgs& a);
+// For tests: with false, qmm uses only the portable kernels (no SIMD intrinsics).
+void set_simd_enabled(bool on);
 
 // Bytes of one packed row of `cols` codes.
 inline int64_t row_bytes(int64_t cols, int bits) { return cols * bits / 8; }

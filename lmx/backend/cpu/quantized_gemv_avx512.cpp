@@ -20,7 +20,8 @@
 #include "lmx/backend/cpu/quantized.h"
 #include "lmx/backend/cpu/threading.h"
 
-#define LMX_TARGET_AVX512 \
+#define LMX_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,bmi2,fma")))
+#define LMX_TARGET_AVX512_BF16 \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16,bmi2,fma")))
 
 namespace lmx::cpu::quant {
@@ -79,10 +80,38 @@ Prepared prepare(const QmmArgs& a, bool bf16_path) {
   return p;
 }
 
-// Scales (or biases) of row n as float32, with one zero of padding.
+// Up to 16 scales/biases of `dtype` from element i on, as float32 (zeros past `count`).
+LMX_TARGET_AVX512 inline __m512 load16(const void* p, int64_t i, int64_t count, Dtype dtype) {
+  __mmask16 k = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
+  switch (dtype) {
+    case Dtype::bfloat16:
+      return _mm512_castsi512_ps(_mm512_slli_epi32(
+          _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, static_cast<const uint16_t*>(p) + i)),
+          16));
+    case Dtype::float16:
+      return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, static_cast<const uint16_t*>(p) + i));
+    default:
+      return _mm512_maskz_loadu_ps(k, static_cast<const float*>(p) + i);
+  }
+}
+
+// Scales of row n as float32 into dst (G rounded up to 16, plus 16 zeros).
 LMX_TARGET_AVX512 void row_to_f32(const void* src, int64_t n, int64_t G, Dtype dtype, float* dst) {
-  for (int64_t g = 0; g < G; ++g) dst[g] = load_float(src, n * G + g, dtype);
-  dst[G] = 0.0f;
+  for (int64_t g = 0; g < G + 16; g += 16)
+    _mm512_storeu_ps(dst + g, load16(src, n * G + g, std::max<int64_t>(0, G - g), dtype));
+}
+
+// sum_g bias[n, g] * xsum[g].
+LMX_TARGET_AVX512 float bias_dot(const void* biases, int64_t n, int64_t G, Dtype dtype,
+                                 const float* xsum) {
+  __m512 acc = _mm512_setzero_ps();
+  for (int64_t g = 0; g < G; g += 16) {
+    int64_t c = std::min<int64_t>(16, G - g);
+    __mmask16 k = c == 16 ? __mmask16(0xFFFF) : __mmask16((1u << c) - 1);
+    acc = _mm512_fmadd_ps(load16(biases, n * G + g, c, dtype), _mm512_maskz_loadu_ps(k, xsum + g),
+                          acc);
+  }
+  return _mm512_reduce_add_ps(acc);
 }
 
 LMX_TARGET_AVX512 void store_row(const QmmArgs& a, int64_t m, int64_t n, float v) {
@@ -112,25 +141,24 @@ LMX_TARGET_AVX512 inline __m512 block_scale(const float* sf, int64_t j) {
 }
 
 template <int GS, int MR, int PARTS>
-LMX_TARGET_AVX512 void qmv4_rows(const QmmArgs& a, const Prepared& p, int64_t m0, int64_t n0,
-                                 int64_t n1) {
+LMX_TARGET_AVX512_BF16 void qmv4_rows(const QmmArgs& a, const Prepared& p, int64_t m0, int64_t n0,
+                                      int64_t n1) {
   alignas(64) uint16_t lut[32];
   for (int i = 0; i < 32; ++i) lut[i] = bf16_bits(float(i & 15));
   const __m512i table = _mm512_load_si512(lut);
   const int64_t rb = a.K / 2, full = a.K / 64, G = p.G;
   const bool tail = a.K % 64 != 0;  // 32 codes left (group size 32 only)
-  std::vector<float> sf(size_t(G + 2)), bf(size_t(G + 2));
+  std::vector<float> sf(size_t(G + 32));
   const uint16_t* xp[MR][PARTS];
   for (int m = 0; m < MR; ++m)
     for (int i = 0; i < PARTS; ++i) xp[m][i] = p.xb[i].data() + (m0 + m) * p.Kp;
   for (int64_t n = n0; n < n1; ++n) {
     row_to_f32(a.scales, n, G, a.dtype, sf.data());
-    row_to_f32(a.biases, n, G, a.dtype, bf.data());
     const uint8_t* wr = a.w + n * rb;
     if (n + 1 < n1) _mm_prefetch(reinterpret_cast<const char*>(wr + rb), _MM_HINT_T0);
     __m512 acc[MR];
     for (int m = 0; m < MR; ++m) acc[m] = _mm512_setzero_ps();
-    auto block = [&](__m256i packed, int64_t j) LMX_TARGET_AVX512 {
+    auto block = [&](__m256i packed, int64_t j) LMX_TARGET_AVX512_BF16 {
       __m512i v = _mm512_cvtepu8_epi16(packed);
       __m512bh lo = (__m512bh)_mm512_permutexvar_epi16(v, table);
       __m512bh hi = (__m512bh)_mm512_permutexvar_epi16(_mm512_srli_epi16(v, 4), table);
@@ -149,9 +177,7 @@ LMX_TARGET_AVX512 void qmv4_rows(const QmmArgs& a, const Prepared& p, int64_t m0
       block(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wr + j * 32)), j);
     if (tail) block(_mm256_maskz_loadu_epi8(0xFFFF, wr + full * 32), full);
     for (int m = 0; m < MR; ++m) {
-      const float* xs = p.xsum.data() + (m0 + m) * G;
-      float bias = 0.0f;
-      for (int64_t g = 0; g < G; ++g) bias += bf[g] * xs[g];
+      float bias = bias_dot(a.biases, n, G, a.dtype, p.xsum.data() + (m0 + m) * G);
       store_row(a, m0 + m, n, _mm512_reduce_add_ps(acc[m]) + bias);
     }
   }

@@ -5,6 +5,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <atomic>
 #include <vector>
 
 #include "lmx/backend/cpu/quantized.h"
@@ -18,6 +19,8 @@ namespace lmx {
 namespace cpu::quant {
 
 namespace {
+
+std::atomic<bool> g_simd{true};
 
 // Up to this many rows of x, the GEMV path (reads W once, dequantizing on the fly).
 constexpr int64_t kGemvMaxRows = 8;
@@ -113,6 +116,8 @@ void qmm_blas(const QmmArgs& a) {
 
 }  // namespace
 
+void set_simd_enabled(bool on) { g_simd = on; }
+
 void qmm(const QmmArgs& a) {
   if (a.M == 0 || a.N == 0) return;
   if (a.K == 0) {
@@ -120,7 +125,7 @@ void qmm(const QmmArgs& a) {
     return;
   }
   if (a.transpose && a.M <= kGemvMaxRows) {
-    if (qmv_avx512(a)) return;
+    if (g_simd && qmv_avx512(a)) return;
     qmv_portable(a);
     return;
   }
