@@ -10,6 +10,7 @@
 #include "apps/lmx/command.h"
 #include "apps/lmx/model_args.h"
 #include "lmx/core/error.h"
+#include "lmx/generate/prompt_cache.h"
 #include "lmx/tokenizer/chat_template.h"
 
 namespace lmx::cli {
@@ -52,11 +53,13 @@ std::vector<int32_t> parse_ids(const std::string& s) {
   return ids;
 }
 
-std::vector<int32_t> build_prompt(const GenerateArgs& a, const LoadedModel& m) {
+// With a prompt cache, the cached tokens are a prefix of the chat-templated prompt:
+// only the rest is encoded (as MLX-LM does, splitting the rendering at a "<query>").
+std::vector<int32_t> build_prompt(const GenerateArgs& a, const LoadedModel& m, bool cached) {
   if (!a.prompt_tokens.empty()) return parse_ids(a.prompt_tokens);
   std::string prompt = read_prompt(a.prompt);
   auto tpl_source = m.tokenizer.chat_template();
-  if (a.ignore_chat_template || !tpl_source) return m.tokenizer.encode(prompt, true);
+  if (a.ignore_chat_template || !tpl_source) return m.tokenizer.encode(prompt, !cached);
   ChatTemplateInputs in;
   if (!a.system_prompt.empty())
     in.messages.push_back({{"role", "system"}, {"content", a.system_prompt}});
@@ -70,19 +73,44 @@ std::vector<int32_t> build_prompt(const GenerateArgs& a, const LoadedModel& m) {
   if (!a.chat_template_config.empty())
     in.extra = nlohmann::ordered_json::parse(a.chat_template_config);
   ChatTemplate tpl = ChatTemplate::load(m.path);
-  return m.tokenizer.encode(tpl.apply(in), false);
+  std::string text = tpl.apply(in);
+  if (cached) {
+    ChatTemplateInputs probe = in;
+    probe.messages.back()["content"] = "<query>";
+    if (!a.prefill_response.empty()) probe.messages[probe.messages.size() - 2]["content"] = "<query>";
+    std::string t = tpl.apply(probe);
+    size_t at = t.find("<query>");
+    LMX_CHECK(at != std::string::npos, ValueError, "generate",
+              "the chat template does not render the user message; use --ignore-chat-template");
+    text = text.substr(std::min(at, text.size()));
+  }
+  return m.tokenizer.encode(text, false);
 }
 
 int run(const GenerateArgs& a) {
-  LMX_CHECK(a.max_kv_size == 0, ValueError, "generate",
-            "--max-kv-size (rotating KV cache) is not implemented yet");
-  LMX_CHECK(a.kv_bits == 0, ValueError, "generate",
-            "--kv-bits (quantized KV cache) is not implemented yet");
-  LMX_CHECK(a.prompt_cache_file.empty(), ValueError, "generate",
-            "--prompt-cache-file is not implemented yet");
-  LoadedModel m = load(a.model.path(), a.model.load_options());
-  std::vector<int32_t> prompt = build_prompt(a, m);
+  LMX_CHECK(a.kv_bits == 0 || a.kv_bits == 2 || a.kv_bits == 3 || a.kv_bits == 4 ||
+                a.kv_bits == 5 || a.kv_bits == 6 || a.kv_bits == 8,
+            ValueError, "generate", "--kv-bits must be 2, 3, 4, 5, 6 or 8, got {}", a.kv_bits);
+  LMX_CHECK(a.max_kv_size == 0 || a.max_kv_size > 4, ValueError, "generate",
+            "--max-kv-size must be more than 4 tokens, got {}", a.max_kv_size);
+  nn::CacheList prompt_cache;
+  std::map<std::string, std::string> cache_meta;
+  std::string model_path = a.model.path();
+  if (!a.prompt_cache_file.empty()) {
+    prompt_cache = load_prompt_cache(a.prompt_cache_file, &cache_meta);
+    if (a.model.model.empty() && cache_meta.count("model")) model_path = cache_meta["model"];
+  }
+  LoadedModel m = load(model_path, a.model.load_options());
+  std::vector<int32_t> prompt = build_prompt(a, m, !prompt_cache.empty());
   GenerateOptions opts;
+  opts.cache = {.max_kv_size = a.max_kv_size, .kv_bits = a.kv_bits,
+                .kv_group_size = a.kv_group_size, .quantized_kv_start = a.quantized_kv_start};
+  if (!prompt_cache.empty()) {
+    LMX_CHECK(int(prompt_cache.size()) == m.model->num_layers(), ValueError, "generate",
+              "the prompt cache has {} layers, the model {}", prompt_cache.size(),
+              m.model->num_layers());
+    opts.prompt_cache = &prompt_cache;
+  }
   opts.max_tokens = a.max_tokens;
   opts.sampler = {.temp = a.temp, .top_p = a.top_p, .min_p = a.min_p,
                   .min_tokens_to_keep = a.min_tokens_to_keep, .top_k = a.top_k,

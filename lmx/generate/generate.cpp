@@ -9,6 +9,7 @@
 
 #include "lmx/core/error.h"
 #include "lmx/core/ops.h"
+#include <fmt/format.h>
 
 namespace lmx {
 
@@ -69,9 +70,17 @@ void stream_generate(models::Model& model, const Tokenizer& tokenizer,
   nn::CacheList local_cache;
   nn::CacheList* cache = opts.prompt_cache;
   if (!cache) {
-    local_cache = model.make_cache();
+    local_cache = model.make_cache(opts.cache);
     cache = &local_cache;
   }
+  int64_t start = cache->empty() ? 0 : (*cache)[0]->offset();
+  int64_t context = model.config().get<int64_t>("max_position_embeddings", 0);
+  bool bounded = opts.cache.max_kv_size > 0;
+  LMX_CHECK(bounded || context <= 0 || start + int64_t(prompt.size()) <= context, ValueError,
+            "generate",
+            "the prompt ({} tokens{}) is longer than the model's context of {} tokens "
+            "(max_position_embeddings); bound the cache with --max-kv-size to go on anyway",
+            prompt.size(), start ? fmt::format(" after {} cached", start) : "", context);
   std::vector<int32_t> tokens = prompt;  // context for the logits processors
   auto t0 = Clock::now();
   // Prefill everything but the last token in chunks, then run the last one.
@@ -81,9 +90,11 @@ void stream_generate(models::Model& model, const Tokenizer& tokenizer,
     size_t step = std::min<size_t>(opts.prefill_step_size, n - 1 - pos);
     Array ids(prompt.data() + pos, Shape{1, int64_t(step)}, Dtype::int32);
     model(ids, cache);
+    nn::maybe_quantize_kv_cache(*cache, opts.cache);
     pos += step;
   }
   Array logits = model(Array(prompt.data() + pos, Shape{1, 1}, Dtype::int32), cache);
+  nn::maybe_quantize_kv_cache(*cache, opts.cache);
 
   StreamingDetokenizer detok(tokenizer);
   GenerationResponse r;
@@ -140,6 +151,7 @@ void stream_generate(models::Model& model, const Tokenizer& tokenizer,
     if (r.finish_reason || !keep_going) return;
     tokens.push_back(tok);
     logits = model(Array(&tok, Shape{1, 1}, Dtype::int32), cache);
+    nn::maybe_quantize_kv_cache(*cache, opts.cache);
   }
 }
 

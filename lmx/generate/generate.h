@@ -37,6 +37,7 @@ struct GenerateOptions {
   std::vector<std::string> stop_strings;  // stop when the text ends with one of these
   int top_logprobs = 0;                    // report the K best log-probabilities per token
   nn::CacheList* prompt_cache = nullptr;  // reused and extended when given
+  nn::CacheOptions cache;                  // bounded / quantized KV caches
 };
 
 struct TokenLogprob {

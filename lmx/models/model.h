@@ -21,8 +21,9 @@ class Model : public nn::Module {
   // (B, L) integer token ids -> (B, L, vocab_size) logits. `cache` (one entry per
   // make_cache() slot) is read and extended by L tokens; null runs without a cache.
   virtual Array operator()(const Array& inputs, nn::CacheList* cache) = 0;
-  // The caches generation starts with (MLX-LM's make_prompt_cache for this model).
-  virtual nn::CacheList make_cache();
+  // The caches generation starts with (MLX-LM's make_prompt_cache for this model):
+  // bounded (rotating) when opts.max_kv_size > 0.
+  virtual nn::CacheList make_cache(const nn::CacheOptions& opts = {});
   // Renames and drops checkpoint keys that do not match the module names (default:
   // drops rotary inv_freq buffers).
   virtual std::map<std::string, Array> sanitize(std::map<std::string, Array> weights);
@@ -52,5 +53,13 @@ std::vector<std::string> supported_model_types();
 // Every architecture file defines one of these (the registry has no global constructor
 // tricks: registry.cpp calls them, so static linking cannot drop a model).
 void register_llama();
+void register_gemma();
+void register_gemma2();
+void register_phi();
+void register_phi3();
+void register_starcoder2();
+void register_cohere();
+void register_olmo2();
+void register_granite();
 
 }  // namespace lmx::models

@@ -17,6 +17,14 @@ void register_all() {
   std::call_once(once, [] {
     // One line per architecture file.
     register_llama();
+    register_gemma();
+    register_gemma2();
+    register_phi();
+    register_phi3();
+    register_starcoder2();
+    register_cohere();
+    register_olmo2();
+    register_granite();
   });
 }
 }  // namespace
@@ -44,9 +52,14 @@ std::shared_ptr<Model> create_model(const io::ModelConfig& config) {
   return it->second(config);
 }
 
-nn::CacheList Model::make_cache() {
+nn::CacheList Model::make_cache(const nn::CacheOptions& opts) {
   nn::CacheList c;
-  for (int i = 0; i < num_layers(); ++i) c.push_back(std::make_shared<nn::KVCache>());
+  for (int i = 0; i < num_layers(); ++i) {
+    if (opts.max_kv_size > 0)
+      c.push_back(std::make_shared<nn::RotatingKVCache>(opts.max_kv_size, 4));
+    else
+      c.push_back(std::make_shared<nn::KVCache>());
+  }
   return c;
 }
 
