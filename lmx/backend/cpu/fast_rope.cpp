@@ -2,6 +2,8 @@
 // rope on the CPU: a cos/sin table per distinct offset, then rows (b, n, l) in parallel.
 // Angles are computed exactly as the composite computes them (float32), so the two agree.
 #include <cmath>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "lmx/backend/cpu/fast_common.h"
@@ -44,6 +46,52 @@ template <typename T>
   for (int64_t i = r.dims; i < r.D; ++i) y[i] = x[i];
 }
 
+// Tables (T, L, dims/2) of cos and sin, T = 1 for a shared offset, else one per batch row.
+// Every layer rotates q and k at the same positions, so the last table is kept and reused
+// while the key matches (a prefill of 4k tokens would otherwise redo 2 x 4k x dims/2
+// sin/cos per call).
+struct RopeTable {
+  struct Key {
+    std::vector<int32_t> offsets;
+    std::vector<float> inv;
+    int64_t L = 0;
+    float scale = 0.0f;
+    bool forward = true;
+    bool operator==(const Key&) const = default;
+  } key;
+  std::vector<float> cs, sn;
+};
+
+std::shared_ptr<const RopeTable> rope_table(std::vector<int32_t> offsets, std::vector<float> inv,
+                                            int64_t L, float scale, bool forward) {
+  static std::mutex mu;
+  static std::shared_ptr<const RopeTable> last;
+  RopeTable::Key key{std::move(offsets), std::move(inv), L, scale, forward};
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (last && last->key == key) return last;
+  }
+  auto t = std::make_shared<RopeTable>();
+  const int64_t half = int64_t(key.inv.size()), rows = int64_t(key.offsets.size()) * L;
+  t->cs.resize(rows * half);
+  t->sn.resize(rows * half);
+  float sign = forward ? 1.0f : -1.0f;
+  cpu::parallel_for(rows, half * 40, [&](int64_t a, int64_t e) {
+    for (int64_t tl = a; tl < e; ++tl) {
+      float pos = (float(tl % L) + float(key.offsets[tl / L])) * scale;
+      for (int64_t i = 0; i < half; ++i) {
+        float theta = pos * key.inv[i];
+        t->cs[tl * half + i] = std::cos(theta);
+        t->sn[tl * half + i] = sign * std::sin(theta);
+      }
+    }
+  });
+  t->key = std::move(key);
+  std::lock_guard<std::mutex> lock(mu);
+  last = t;
+  return t;
+}
+
 }  // namespace
 
 void RoPE::eval_cpu(const std::vector<Array>& inputs, std::vector<Array>& outputs) {
@@ -61,20 +109,9 @@ void RoPE::eval_cpu(const std::vector<Array>& inputs, std::vector<Array>& output
     float k = float(std::log(base_) / double(half));
     for (int64_t i = 0; i < half; ++i) inv[i] = std::exp(float(-i) * k);
   }
-  // Tables (T, L, half) of cos and sin; T = 1 for a shared offset, else one per batch row.
-  int64_t tables = int64_t(offsets.size());
-  std::vector<float> cs(tables * L * half), sn(tables * L * half);
-  float sign = forward_ ? 1.0f : -1.0f;
-  cpu::parallel_for(tables * L, half * 40, [&](int64_t a, int64_t e) {
-    for (int64_t tl = a; tl < e; ++tl) {
-      float pos = (float(tl % L) + float(offsets[tl / L])) * scale_;
-      for (int64_t i = 0; i < half; ++i) {
-        float theta = pos * inv[i];
-        cs[tl * half + i] = std::cos(theta);
-        sn[tl * half + i] = sign * std::sin(theta);
-      }
-    }
-  });
+  auto table = rope_table(std::move(offsets), std::move(inv), L, scale_, forward_);
+  const int64_t tables = int64_t(table->key.offsets.size());
+  const float *cs = table->cs.data(), *sn = table->sn.data();
   const Strides& st = x.strides();
   RopeRow r{dims_, D, traditional_};
   dispatch_float(x.dtype(), name(), [&](auto t) {
@@ -85,8 +122,8 @@ void RoPE::eval_cpu(const std::vector<Array>& inputs, std::vector<Array>& output
       for (int64_t row = a; row < e; ++row) {
         int64_t l = row % L, n = (row / L) % N, b = row / (L * N);
         int64_t tl = (tables > 1 ? b * L : 0) + l;
-        rope_row<T>(src + b * st[0] + n * st[1] + l * st[2], dst + row * D, &cs[tl * half],
-                    &sn[tl * half], r);
+        rope_row<T>(src + b * st[0] + n * st[1] + l * st[2], dst + row * D, cs + tl * half,
+                    sn + tl * half, r);
       }
     });
   });
