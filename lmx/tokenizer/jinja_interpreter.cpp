@@ -12,7 +12,7 @@ namespace lmx::jinja {
 namespace {
 
 // Deeper macro or recursive-loop nesting fails like Python's recursion limit would.
-constexpr int kMaxDepth = 200;
+constexpr int kMaxDepth = 199;
 
 struct Frame;
 using FramePtr = std::shared_ptr<Frame>;

@@ -131,6 +131,7 @@ class Parser {
   }
 
   NodePtr parse_statement(const std::vector<std::string>& outer_end) {
+    DepthGuard guard(*this);
     int line = cur().line;
     if (cur().type != TokenType::kName) fail("tag name expected");
     std::string tag = cur().value;
@@ -388,6 +389,7 @@ class Parser {
   }
 
   ExprPtr parse_not() {
+    DepthGuard guard(*this);
     if (is_name("not")) {
       auto e = make(K::kNot, cur().line);
       next();
@@ -450,6 +452,7 @@ class Parser {
   ExprPtr parse_unary_filtered() { return parse_unary(true); }
 
   ExprPtr parse_unary(bool with_filter) {
+    DepthGuard guard(*this);
     int line = cur().line;
     ExprPtr node;
     if (is_op("-") || is_op("+")) {
@@ -682,8 +685,19 @@ class Parser {
     return e;
   }
 
+  // Bounds recursion on pathological nesting (Python's parser would hit its recursion limit).
+  struct DepthGuard {
+    explicit DepthGuard(Parser& p) : p(p) {
+      if (++p.depth_ > kMaxNesting) p.fail("template nested too deeply");
+    }
+    ~DepthGuard() { --p.depth_; }
+    Parser& p;
+  };
+  static constexpr int kMaxNesting = 400;
+
   std::vector<Token> toks_;
   size_t i_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

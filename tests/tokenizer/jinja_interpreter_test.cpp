@@ -193,6 +193,20 @@ TEST(JinjaInterpreter, ErrorsCarryMessageAndLine) {
   }
 }
 
+TEST(JinjaInterpreter, RecursionAndNestingLimits) {
+  // Python's recursion limit stops Jinja2 at about 200 nested macro calls.
+  const char* rec = "{% macro r(n) %}{% if n > 0 %}{{ r(n - 1) }}{% endif %}{% endmacro %}";
+  EXPECT_EQ(jinja_render(std::string(rec) + "{{ r(150) }}ok"), "ok");
+  EXPECT_THROW(jinja_render(std::string(rec) + "{{ r(5000) }}"), TemplateError);
+  std::string deep = "{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}";
+  EXPECT_THROW(jinja_render(deep), TemplateError);
+  std::string nested;
+  for (int i = 0; i < 100; ++i) nested += "{% if true %}";
+  nested += "x";
+  for (int i = 0; i < 100; ++i) nested += "{% endif %}";
+  EXPECT_EQ(jinja_render(nested), "x");
+}
+
 TEST(JinjaInterpreter, StrftimeNowUsesFixedDate) {
   setenv("LMX_FIXED_DATE", "2024-07-26", 1);
   EXPECT_EQ(jinja_render("{{ strftime_now('%d %b %Y') }} {{ strftime_now('%Y-%m-%d %H:%M') }}"),
