@@ -74,8 +74,9 @@ Array scaled_dot_product_attention(const Array& q, const Array& k, const Array& 
                                    const AttentionMask& mask, const AttentionOptions& o) {
   Dtype dt = check_sdpa(q, k, v, mask, o);
   // Queries before the first key (causal with Lq > Lk) see no key at all; the kernel
-  // assumes every row sees one, so leave those rare calls to the composite.
-  if ((mask.causal && q.shape(2) > k.shape(2)) || k.shape(2) == 0)
+  // assumes every row sees one, so leave those rare calls (and empty heads) to the composite.
+  if ((mask.causal && q.shape(2) > k.shape(2)) || k.shape(2) == 0 || q.shape(3) == 0 ||
+      v.shape(3) == 0)
     return scaled_dot_product_attention_reference(q, k, v, scale, mask, o);
   ScaledDotProductAttention::Config c{.scale = scale,
                                       .causal = mask.causal,

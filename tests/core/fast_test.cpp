@@ -404,6 +404,11 @@ TEST(FastAttention, CausalWithMoreQueriesThanKeys) {
   expect_close(fast::scaled_dot_product_attention(q, k, v, 0.3f, "causal"),
                fast::scaled_dot_product_attention_reference(q, k, v, 0.3f, "causal"), 1e-5, 1e-5,
                "Lq > Lk");
+  // Empty key head dim: every score is 0, so the output averages v.
+  Array y = fast::scaled_dot_product_attention(zeros({1, 2, 3, 0}), zeros({1, 2, 4, 0}),
+                                               ones({1, 2, 4, 5}), 1.0f);
+  EXPECT_EQ(y.shape(), (Shape{1, 2, 3, 5}));
+  expect_close(y, ones({1, 2, 3, 5}), 1e-6, 1e-6, "Dk = 0");
 }
 
 TEST(FastAttention, Gradient) {
