@@ -86,7 +86,7 @@ template <typename T>
 template <typename T>
 void attention_tile(const AttentionProblem<T>& P, const AttentionTile& t, float* m, float* l,
                     float* acc) {
-  if (has_avx512() && P.Dk <= 256) return attention_tile_avx512(P, t, m, l, acc);
+  if (has_avx512() && P.Dk > 0 && P.Dk <= 256) return attention_tile_avx512(P, t, m, l, acc);
   if constexpr (std::is_same_v<T, float>)
     tile_f32(P, t, m, l, acc);
   else if constexpr (std::is_same_v<T, bfloat16>)
