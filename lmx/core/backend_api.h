@@ -8,6 +8,8 @@
 
 namespace lmx::cuda {
 
+// Whether this build has the CUDA backend (a GPU may still be missing).
+bool built();
 // Number of usable GPUs (0 without CUDA or without a GPU).
 int device_count();
 // Raw device allocation and release (no caching; the core allocator caches).

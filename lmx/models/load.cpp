@@ -80,6 +80,10 @@ std::shared_ptr<Model> load_model(const fs::path& dir, const LoadOptions& opts) 
     if (!text.empty()) weights = std::move(text);
   }
   weights = model->sanitize(std::move(weights));
+  // On a GPU the weights are copied there once (a mapped file is released when its last
+  // tensor has been copied); dtype conversions below then run on the device.
+  if (Device d = default_device(); d.type != DeviceType::cpu)
+    for (auto& [name, a] : weights) a = to_device(a, d);
   if (auto q = config.quantization()) quantize_modules(*model, *q, weights);
   if (opts.dtype) {
     for (auto& [name, a] : weights) {

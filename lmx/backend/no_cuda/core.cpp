@@ -29,6 +29,7 @@ namespace {
 }
 }  // namespace
 
+bool built() { return false; }
 int device_count() { return 0; }
 void* malloc_device(size_t, int) { no_cuda("cuda::malloc"); }
 void free_device(void*, int) {}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// MLX affine quantized weights: a GEMV for decode (one warp per output feature, lanes over
+// chunks of 8 codes, float32 accumulation) and dequantization for everything else (the
+// caller multiplies the dequantized matrix with cuBLAS). Eight codes of any bit width fill
+// exactly `bits` bytes of the little-endian packed row.
+#include "lmx/backend/cuda/device_types.cuh"
+#include "lmx/backend/cuda/kernels.h"
+
+namespace lmx::cuda {
+
+namespace {
+
+constexpr int kWarps = 4;  // output features per block
+constexpr int kRows = 8;   // rows of x per block
+
+// The 8 codes of chunk c of a packed row (bits * 8 bits, low bits first).
+template <int BITS>
+__device__ __forceinline__ uint64_t load_chunk(const uint8_t* row, int64_t c) {
+  const uint8_t* p = row + c * BITS;
+  if constexpr (BITS == 8) {
+    uint2 v = *reinterpret_cast<const uint2*>(p);
+    return uint64_t(v.x) | (uint64_t(v.y) << 32);
+  } else if constexpr (BITS == 4) {
+    return *reinterpret_cast<const uint32_t*>(p);
+  } else if constexpr (BITS == 2) {
+    return *reinterpret_cast<const uint16_t*>(p);
+  } else {
+    uint64_t v = 0;
+#pragma unroll
+    for (int i = 0; i < BITS; ++i) v |= uint64_t(p[i]) << (8 * i);
+    return v;
+  }
+}
+
+template <typename T, int BITS>
+__global__ void qmv_kernel(QmvArgs a) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int64_t n = int64_t(blockIdx.x) * kWarps + warp;
+  const int64_t m0 = int64_t(blockIdx.y) * kRows;
+  if (n >= a.N) return;
+  const int rows = a.M - m0 < kRows ? int(a.M - m0) : kRows;
+  const int64_t G = a.K / a.group_size, chunks = a.K / 8;
+  const uint8_t* wr = a.w + n * (a.K * BITS / 8);
+  const T* sc = static_cast<const T*>(a.scales) + n * G;
+  const T* bi = static_cast<const T*>(a.biases) + n * G;
+  const T* x = static_cast<const T*>(a.x) + m0 * a.K;
+  float acc[kRows];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) acc[r] = 0.0f;
+  constexpr uint64_t mask = (uint64_t(1) << BITS) - 1;
+  for (int64_t c = lane; c < chunks; c += 32) {
+    uint64_t codes = load_chunk<BITS>(wr, c);
+    float q[8];
+#pragma unroll
+    for (int k = 0; k < 8; ++k) q[k] = float((codes >> (k * BITS)) & mask);
+    int64_t g = c * 8 / a.group_size;
+    float s = to_float(sc[g]), b = to_float(bi[g]);
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      if (r < rows) {
+        const T* xr = x + r * a.K + c * 8;
+        float dot = 0.0f, xs = 0.0f;
+#pragma unroll
+        for (int k = 0; k < 8; ++k) {
+          float xv = to_float(xr[k]);
+          dot += q[k] * xv;
+          xs += xv;
+        }
+        acc[r] += s * dot + b * xs;
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+    float v = acc[r];
+    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if (lane == 0 && r < rows) static_cast<T*>(a.y)[(m0 + r) * a.N + n] = from_float<T>(v);
+  }
+}
+
+template <typename T, int BITS>
+__global__ void dequantize_kernel(const uint8_t* w, const T* scales, const T* biases, T* out,
+                                  int64_t rows, int64_t cols, int group_size) {
+  const int64_t chunks = cols / 8, total = rows * chunks, G = cols / group_size;
+  constexpr uint64_t mask = (uint64_t(1) << BITS) - 1;
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total;
+       t += int64_t(gridDim.x) * blockDim.x) {
+    int64_t r = t / chunks, c = t % chunks;
+    uint64_t codes = load_chunk<BITS>(w + r * (cols * BITS / 8), c);
+    int64_t g = c * 8 / group_size;
+    float s = to_float(scales[r * G + g]), b = to_float(biases[r * G + g]);
+    T* o = out + r * cols + c * 8;
+#pragma unroll
+    for (int k = 0; k < 8; ++k) o[k] = from_float<T>(float((codes >> (k * BITS)) & mask) * s + b);
+  }
+}
+
+template <typename F>
+void dispatch_bits(int bits, F&& f) {
+  switch (bits) {
+    case 2: return f(std::integral_constant<int, 2>{});
+    case 3: return f(std::integral_constant<int, 3>{});
+    case 4: return f(std::integral_constant<int, 4>{});
+    case 5: return f(std::integral_constant<int, 5>{});
+    case 6: return f(std::integral_constant<int, 6>{});
+    default: return f(std::integral_constant<int, 8>{});
+  }
+}
+
+}  // namespace
+
+void launch_qmv(Dtype dt, const QmvArgs& a, cudaStream_t stream) {
+  if (a.M == 0 || a.N == 0) return;
+  dim3 grid(unsigned((a.N + kWarps - 1) / kWarps), unsigned((a.M + kRows - 1) / kRows));
+  dispatch_float_dtype(dt, [&](auto t) {
+    using T = decltype(t);
+    dispatch_bits(a.bits, [&](auto b) {
+      qmv_kernel<T, decltype(b)::value><<<grid, kWarps * 32, 0, stream>>>(a);
+    });
+  });
+}
+
+void launch_dequantize(Dtype dt, const uint8_t* w, const void* scales, const void* biases, void* out,
+                       int64_t rows, int64_t cols, int group_size, int bits, cudaStream_t stream) {
+  int64_t total = rows * (cols / 8);
+  if (total == 0) return;
+  dispatch_float_dtype(dt, [&](auto t) {
+    using T = decltype(t);
+    dispatch_bits(bits, [&](auto b) {
+      dequantize_kernel<T, decltype(b)::value><<<grid_for(total, 256), 256, 0, stream>>>(
+          w, static_cast<const T*>(scales), static_cast<const T*>(biases), static_cast<T*>(out),
+          rows, cols, group_size);
+    });
+  });
+}
+
+}  // namespace lmx::cuda

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The CUDA recipe: build here (nvcc, no GPU needed), carry the binaries to a GPU machine,
+# run the parity tests and greedy CPU-vs-CUDA generation there. See docs/cuda.md.
+#
+#   scripts/cuda_device_run.sh prepare   # here: build build-cuda, stage .device/cuda
+#   scripts/cuda_device_run.sh run       # on the GPU machine, from the repository root;
+#                                        # logs and a summary go to $OUT (default /tmp/lmx-cuda)
+#   scripts/cuda_device_run.sh build     # on the GPU machine: build from source instead
+#
+# .device/ is git-ignored; carry .device/cuda with the call. The GPU machine (Ubuntu 24.04)
+# has CUDA, libstdc++, libgomp, OpenBLAS, PCRE2 and libcurl; the other shared libraries the
+# binaries need (fmt, utf8proc) travel in .device/cuda/lib.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STAGE=.device/cuda
+BUILD=${BUILD:-build-cuda}
+JOBS=${JOBS:-2}
+FIXTURES=${FIXTURES:-../shared/fixtures/hf-tiny}
+# Fixtures compared greedy CPU vs CUDA (small: a few hundred KiB each).
+MODELS=${MODELS:-"llama llama-q4g64 llama-q8g32 llama-q3g32 llama_tied_f32-q5g32 qwen3 qwen3-q4g32
+  qwen3-q6g64 mistral qwen2 phi3 gemma gemma2 olmo2 granite smollm3"}
+
+prepare() {
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLMX_CUDA=ON -DLMX_BENCH=OFF
+  cmake --build "$BUILD" -j "$JOBS" --target lmx_backend_tests lmx_cli
+  rm -rf "$STAGE" && mkdir -p "$STAGE/bin" "$STAGE/lib" "$STAGE/fixtures"
+  for b in lmx lmx_backend_tests; do strip -o "$STAGE/bin/$b" "$BUILD/bin/$b"; done
+  for l in libfmt.so.9 libutf8proc.so.2; do
+    cp -L "$(ldconfig -p | awk -v l="$l" '$1 == l { print $NF; exit }')" "$STAGE/lib/$l"
+  done
+  for m in $MODELS; do
+    [ -d "$FIXTURES/$m" ] || continue
+    mkdir -p "$STAGE/fixtures/$m"
+    for f in "$FIXTURES/$m"/*; do
+      case "$(basename "$f")" in reference*) ;; *) cp "$f" "$STAGE/fixtures/$m/" ;; esac
+    done
+  done
+  du -sh "$STAGE"
+}
+
+cuda_lib_path() {
+  local p=/usr/local/cuda/lib64
+  local py
+  py=$(python3 -c 'import nvidia.cublas, os; print(os.path.dirname(nvidia.cublas.__file__) + "/lib")' 2>/dev/null || true)
+  [ -n "$py" ] && p="$p:$py"
+  echo "$p"
+}
+
+run() {
+  OUT=${OUT:-/tmp/lmx-cuda}
+  mkdir -p "$OUT"
+  export LD_LIBRARY_PATH="$PWD/$STAGE/lib:$(cuda_lib_path):${LD_LIBRARY_PATH:-}"
+  local bin=$STAGE/bin
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+  if ldd "$bin/lmx" "$bin/lmx_backend_tests" | grep "not found"; then
+    echo "missing shared libraries (above); nothing run" >&2
+    exit 1
+  fi
+  local t0=$SECONDS
+  set +e
+  "$bin/lmx_backend_tests" --gtest_filter='CudaParity*' --gtest_brief=1 >"$OUT/parity.log" 2>&1
+  local parity_rc=$?
+  set -e
+  echo "parity: rc=$parity_rc in $((SECONDS - t0)) s"
+  grep -E "^\[  (PASSED|FAILED|SKIPPED) \]|Failure|differ|Expected|Which is" "$OUT/parity.log" | head -60
+  local prompt="The quick brown fox jumps over the lazy dog because"
+  printf "%-24s %-8s %s\n" model match "cpu tokens | cuda tokens (or error)" | tee "$OUT/greedy.txt"
+  for dir in "$STAGE"/fixtures/*/; do
+    local m
+    m=$(basename "$dir")
+    local args=(generate --model "$dir" --prompt "$prompt" --ignore-chat-template --max-tokens 24
+                --temp 0 --ignore-eos --json)
+    local cpu cuda
+    cpu=$("$bin/lmx" "${args[@]}" --device cpu 2>&1 | tail -1)
+    cuda=$("$bin/lmx" "${args[@]}" --device cuda 2>&1 | tail -1)
+    python3 - "$m" "$cpu" "$cuda" <<'EOF' | tee -a "$OUT/greedy.txt"
+import json, sys
+name, cpu, cuda = sys.argv[1:4]
+def toks(s):
+    try:
+        return json.loads(s)["tokens"]
+    except Exception:
+        return None
+a, b = toks(cpu), toks(cuda)
+if a is None or b is None:
+    print(f"{name:<24} {'error':<8} cpu: {cpu[:120]} | cuda: {cuda[:160]}")
+else:
+    same = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
+    verdict = "same" if a == b else f"diff@{same}"
+    print(f"{name:<24} {verdict:<8} {a[:12]} | {b[:12]}")
+EOF
+  done
+  echo "total $((SECONDS - t0)) s"
+}
+
+# Builds on the GPU machine itself (slower; uses device time). Needs the -dev headers the
+# machine lacks carried in .device/cuda/include (nlohmann, CLI11, httplib.h) and GoogleTest
+# sources in .device/cuda/googletest (from /usr/src/googletest here).
+build() {
+  local inc=$PWD/$STAGE/include
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLMX_CUDA=ON -DLMX_BENCH=OFF \
+    -DCMAKE_PREFIX_PATH="$PWD/$STAGE/prefix" -DCMAKE_CXX_FLAGS="-I$inc"
+  cmake --build "$BUILD" -j "$(nproc)" --target lmx_backend_tests lmx_cli
+  mkdir -p "$STAGE/bin"
+  cp "$BUILD/bin/lmx" "$BUILD/bin/lmx_backend_tests" "$STAGE/bin/"
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) run ;;
+  build) build ;;
+  *) echo "usage: $0 prepare|run|build" >&2; exit 2 ;;
+esac
