@@ -50,6 +50,7 @@ json special_tokens_of(const json& config) {
 
 ChatTemplateInputs ChatTemplateInputs::from_json(const json& conv) {
   ChatTemplateInputs in;
+  in.only_given_variables = true;
   if (conv.is_array()) {
     in.messages = conv;
     return in;
@@ -63,6 +64,8 @@ ChatTemplateInputs ChatTemplateInputs::from_json(const json& conv) {
       in.messages = v;
     else if (key == "tools")
       in.tools = v;
+    else if (key == "documents")
+      in.documents = v;
     else if (key == "add_generation_prompt" && v.is_boolean())
       in.add_generation_prompt = v.get<bool>();
     else if (key == "template_name" && v.is_string())
@@ -131,7 +134,8 @@ const ChatTemplate::Named& ChatTemplate::pick(const ChatTemplateInputs& in) cons
       throw std::invalid_argument("chat template: no template named '" + in.template_name + "'");
     return it->second;
   }
-  if (!in.tools.is_null() && templates_.count("tool_use")) return templates_.at("tool_use");
+  if (in.tools && !in.tools->is_null() && templates_.count("tool_use"))
+    return templates_.at("tool_use");
   if (templates_.count("default")) return templates_.at("default");
   if (templates_.size() == 1) return templates_.begin()->second;
   throw std::invalid_argument(
@@ -180,13 +184,17 @@ std::string ChatTemplate::apply(const ChatTemplateInputs& in) const {
   }
 
   jinja::Dict ctx;
+  auto set = [&](const std::string& k, const json& v) {
+    ctx.set(jinja::Value(k), jinja::Value::from_json(v));
+  };
   for (auto it = special_tokens_.begin(); it != special_tokens_.end(); ++it)
-    ctx.set(jinja::Value(it.key()), jinja::Value::from_json(it.value()));
-  for (auto it = in.extra.begin(); it != in.extra.end(); ++it)
-    ctx.set(jinja::Value(it.key()), jinja::Value::from_json(it.value()));
-  ctx.set(jinja::Value("messages"), jinja::Value::from_json(messages));
-  if (!in.tools.is_null()) ctx.set(jinja::Value("tools"), jinja::Value::from_json(in.tools));
+    set(it.key(), it.value());
+  // transformers: render(messages=, tools=, documents=, add_generation_prompt=, **kwargs).
   ctx.set(jinja::Value("add_generation_prompt"), jinja::Value(in.add_generation_prompt));
+  for (auto it = in.extra.begin(); it != in.extra.end(); ++it) set(it.key(), it.value());
+  set("messages", messages);
+  if (in.tools || !in.only_given_variables) set("tools", in.tools.value_or(nullptr));
+  if (in.documents || !in.only_given_variables) set("documents", in.documents.value_or(nullptr));
   std::string rendered = t.tpl->render(ctx);
 
   if (in.continue_final_message) {

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "lmx/tokenizer/jinja_interpreter.h"
@@ -19,8 +20,10 @@ namespace lmx {
 struct ChatTemplateInputs {
   // [{"role": ..., "content": str | [parts]}, ...]; tool_calls' arguments may be objects.
   nlohmann::ordered_json messages = nlohmann::ordered_json::array();
-  // JSON-schema tool list; null means "not passed" (the variable stays undefined).
-  nlohmann::ordered_json tools = nullptr;
+  // JSON-schema tool list and RAG documents. transformers renders absent ones as None
+  // (defined); see only_given_variables.
+  std::optional<nlohmann::ordered_json> tools;
+  std::optional<nlohmann::ordered_json> documents;
   bool add_generation_prompt = false;
   // Render the last message open-ended: the output stops right after its content.
   bool continue_final_message = false;
@@ -29,11 +32,15 @@ struct ChatTemplateInputs {
   nlohmann::ordered_json extra = nlohmann::ordered_json::object();
   // Picks a named template ("default", "tool_use", "rag"); empty picks as transformers does.
   std::string template_name;
+  // Leave absent tools/documents undefined instead of None, as the reference renderers
+  // (chatref) do for conversation files; transformers defines them as None.
+  bool only_given_variables = false;
 
   // From a conversation file's JSON (as in ../shared/chat-templates/conversations/): an
   // object with messages, tools, add_generation_prompt, template_name and any other keys,
   // which become template variables (continue_final_message too: the reference renderers
-  // pass it through); a bare list is the messages.
+  // pass it through); a bare list is the messages. Variables absent from the file stay
+  // undefined (only_given_variables).
   static ChatTemplateInputs from_json(const nlohmann::ordered_json& conversation);
 };
 

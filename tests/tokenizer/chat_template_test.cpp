@@ -81,16 +81,24 @@ const char* kChatML =
 
 TEST(ChatTemplate, Variables) {
   ChatTemplate ct(
-      "{{ bos_token }}{{ messages|length }}{{ tools is defined }}"
-      "{{ add_generation_prompt }}{{ enable_thinking }}",
+      "{{ bos_token }}{{ messages|length }}{{ tools is defined }}{{ tools is none }}"
+      "{{ documents is defined }}{{ add_generation_prompt }}{{ enable_thinking }}",
       json{{"bos_token", "<s>"}});
   ChatTemplateInputs in;
   in.messages = json::parse(R"([{"role": "user", "content": "hi"}])");
-  EXPECT_EQ(ct.apply(in), "<s>1FalseFalse");
+  // transformers passes tools=None and documents=None when there are none.
+  EXPECT_EQ(ct.apply(in), "<s>1TrueTrueTrueFalse");
   in.tools = json::array();
   in.add_generation_prompt = true;
   in.extra = {{"enable_thinking", false}, {"bos_token", "[BOS]"}};
-  EXPECT_EQ(ct.apply(in), "[BOS]1TrueTrueFalse");
+  EXPECT_EQ(ct.apply(in), "[BOS]1TrueFalseTrueTrueFalse");
+
+  // Conversation files define only what they hold (as the reference renderers do).
+  in = ChatTemplateInputs::from_json(
+      json::parse(R"({"messages": [], "tools": null, "add_generation_prompt": 1})"));
+  EXPECT_EQ(ct.apply(in), "<s>0TrueTrueFalse1");
+  in = ChatTemplateInputs::from_json(json::parse(R"([{"role": "user", "content": "x"}])"));
+  EXPECT_EQ(ct.apply(in), "<s>1FalseFalseFalseFalse");
 }
 
 TEST(ChatTemplate, ContentPartsAndToolCalls) {
