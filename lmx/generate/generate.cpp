@@ -9,11 +9,14 @@
 
 #include "lmx/core/error.h"
 #include "lmx/core/ops.h"
+#include "lmx/io/hub.h"
 #include <fmt/format.h>
 
 namespace lmx {
 
-LoadedModel load(const std::filesystem::path& path, const models::LoadOptions& opts) {
+LoadedModel load(const std::string& path_or_repo, const models::LoadOptions& opts) {
+  // A local folder, or a Hugging Face repo id found in (or downloaded into) the HF cache.
+  std::filesystem::path path = io::resolve_model_path(path_or_repo);
   LMX_CHECK(std::filesystem::is_directory(path), ValueError, "load",
             "'{}' is not a model folder", path.string());
   LoadedModel m{models::load_model(path, opts), Tokenizer::load(path), io::ModelConfig::load(path),

@@ -25,8 +25,10 @@ struct LoadedModel {
   std::filesystem::path path;
 };
 
-// Loads model, tokenizer and config from a local checkpoint folder.
-LoadedModel load(const std::filesystem::path& path, const models::LoadOptions& opts = {});
+// Loads model, tokenizer and config from a local checkpoint folder or a Hugging Face repo
+// id ("org/name[@revision]": the local HF cache first, else a download into it; with
+// HF_HUB_OFFLINE=1 never the network).
+LoadedModel load(const std::string& path_or_repo, const models::LoadOptions& opts = {});
 
 struct GenerateOptions {
   int max_tokens = 256;

@@ -60,17 +60,20 @@ const std::vector<PreType>& pre_types() {
        true},
       {{"deepseek-llm"},
        {"[\\r\\n]",
-        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-"
+        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-"
+        "ՖႠ-"
         "ჅᎠ-"
         "Ᏽᏸ-"
         "ᏽᲐ-"
         "ᲺᲽ-"
-        "Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}ῖ-"
+        "Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}"
+        "ῖ-"
         "\\x{"
         "1FDB}"
         "ῠ-"
         "Ῥῲ-"
-        "ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-"
+        "ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-"
+        "ꝯꝱ-"
         "ꞇꞋ-"
         "ꞎꭰ-"
         "ꮿﬀ-"
@@ -380,7 +383,7 @@ void LlamaVocab::wpm(std::string_view text, std::vector<int32_t>& out) const {
       continue;
     }
     if (cp == 0 || cp == 0xFFFD || is_control(cp)) continue;
-    if (strip_accents_ && is_mark(cp)) continue;
+    if (strip_accents_ && is_nonspacing_mark(cp)) continue;
     std::string s = lowercase_ ? to_lower(to_utf8(cp)) : to_utf8(cp);
     bool symbol = cp < 0x7F && !(cp >= '0' && cp <= '9') && !(cp >= 'a' && cp <= 'z') &&
                   !(cp >= 'A' && cp <= 'Z');

@@ -38,6 +38,8 @@ class Vocab {
     return std::string_view(pool_.data() + offsets_[id], lengths_[id]);
   }
   size_t size() const { return offsets_.size(); }
+  // Number of distinct token strings (Hugging Face's get_vocab_size).
+  size_t count() const { return count_; }
   void reserve(size_t n);
 
  private:
@@ -125,11 +127,15 @@ class Unigram : public Model {
   void tokenize(std::string_view word, std::vector<int32_t>& out) const override;
 
  private:
+  bool is_prefix(uint64_t h) const;
   std::vector<double> scores_;
   std::optional<int32_t> unk_id_;
   bool byte_fallback_;
   double unk_score_;
   size_t max_piece_bytes_ = 0;
+  // Hashes of every prefix of every piece (open addressing; 0 = empty): the Viterbi
+  // search stops extending a candidate once it is no piece's prefix.
+  std::vector<uint64_t> prefixes_;
   WordCache cache_;
 };
 

@@ -166,8 +166,11 @@ class BertNormalizer : public Normalizer {
       });
     }
     if (strip_accents_) {
+      // Unlike the StripAccents normalizer (every mark), BERT drops only Mn.
       s = tok::normalize(s, NormalForm::kNFD);
-      StripAccents().normalize(s);
+      map_codepoints(s, [](uint32_t cp, std::string& out) {
+        if (!is_nonspacing_mark(cp)) append_utf8(out, cp);
+      });
     }
     if (lowercase_) s = to_lower(s);
   }

@@ -133,10 +133,19 @@ std::unique_ptr<Pipeline> parse_tokenizer_json(const std::string& text, const st
     if (j.contains(key)) p->decoder = make_decoder(j[key]);
     key = "added_tokens";
     if (j.contains(key) && j[key].is_array()) {
+      // Hugging Face re-derives the ids: a token already in the model's vocabulary takes
+      // that id, any other the next id after the vocabulary and the added tokens so far.
+      const int64_t model_size = (int64_t)p->model->vocab().count();
+      int64_t max_id = -1;
       for (const auto& t : j[key]) {
         AddedToken a;
-        a.id = t.at("id").get<int32_t>();
         a.content = t.at("content").get<std::string>();
+        if (a.content.empty()) continue;
+        if (auto id = p->model->vocab().find(a.content))
+          a.id = *id;
+        else
+          a.id = (int32_t)(max_id >= model_size ? max_id + 1 : model_size);
+        max_id = std::max<int64_t>(max_id, a.id);
         a.special = t.value("special", false);
         a.single_word = t.value("single_word", false);
         a.lstrip = t.value("lstrip", false);

@@ -84,7 +84,10 @@ std::string Regex::escape(std::string_view literal) {
 }
 
 std::string Regex::from_oniguruma(std::string_view p) {
-  static const char* kWord = "\\p{L}\\p{M}\\p{N}\\p{Pc}";
+  // Oniguruma's Unicode \\w: Alphabetic, marks, decimal digits, connectors, and the
+  // Latin-1 superscripts and fractions its ISO-8859-1 table counts as word characters.
+  static const char* kWord =
+      "\\p{Alphabetic}\\p{M}\\p{Nd}\\p{Pc}\\x{B2}\\x{B3}\\x{B9}\\x{BC}-\\x{BE}";
   std::string out;
   out.reserve(p.size() + 16);
   int class_depth = 0;

@@ -168,6 +168,8 @@ bool is_mark(uint32_t cp) {
   return c == UTF8PROC_CATEGORY_MN || c == UTF8PROC_CATEGORY_MC || c == UTF8PROC_CATEGORY_ME;
 }
 
+bool is_nonspacing_mark(uint32_t cp) { return category(cp) == UTF8PROC_CATEGORY_MN; }
+
 bool is_control(uint32_t cp) { return category(cp) == UTF8PROC_CATEGORY_CC; }
 
 bool is_bert_control(uint32_t cp) {

@@ -41,6 +41,7 @@ bool is_alphanumeric(uint32_t cp);
 bool is_numeric(uint32_t cp);           // General category N*
 bool is_punctuation(uint32_t cp);       // General category P*
 bool is_mark(uint32_t cp);              // General category M*
+bool is_nonspacing_mark(uint32_t cp);   // General category Mn (what BERT's strip_accents removes)
 bool is_control(uint32_t cp);           // General category Cc
 bool is_bert_control(uint32_t cp);      // Cc/Cf/Cn/Co except \t \n \r
 bool is_bert_punctuation(uint32_t cp);  // ASCII punctuation or P*

@@ -11,6 +11,20 @@ namespace lmx::tok {
 
 namespace {
 constexpr double kUnkPenalty = 10.0;
+// FNV-1a step; never 0 for a non-empty prefix in practice (0 marks empty slots).
+inline uint64_t fnv_step(uint64_t h, unsigned char c) { return (h ^ c) * 0x100000001b3ull; }
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ull;
+inline size_t slot_of(uint64_t h, size_t mask) {
+  return (size_t)((h ^ (h >> 29)) * 0x9E3779B97F4A7C15ull >> 7) & mask;
+}
+}  // namespace
+
+bool Unigram::is_prefix(uint64_t h) const {
+  size_t mask = prefixes_.size() - 1;
+  for (size_t i = slot_of(h, mask);; i = (i + 1) & mask) {
+    if (prefixes_[i] == h) return true;
+    if (prefixes_[i] == 0) return false;
+  }
 }
 
 Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, std::optional<int32_t> unk_id,
@@ -26,6 +40,28 @@ Unigram::Unigram(std::vector<std::pair<std::string, double>> pieces, std::option
     min_score = std::min(min_score, pieces[i].second);
   }
   unk_score_ = min_score - kUnkPenalty;
+  size_t total = 0;
+  for (size_t i = 0; i < vocab_.size(); ++i)
+    if (auto t = vocab_.token((int32_t)i)) total += t->size();
+  size_t cap = 16;
+  while (cap < total * 2) cap <<= 1;
+  prefixes_.assign(cap, 0);
+  size_t mask = cap - 1;
+  for (size_t id = 0; id < vocab_.size(); ++id) {
+    auto t = vocab_.token((int32_t)id);
+    if (!t) continue;
+    uint64_t h = kFnvBasis;
+    for (unsigned char c : *t) {
+      h = fnv_step(h, c);
+      for (size_t i = slot_of(h, mask);; i = (i + 1) & mask) {
+        if (prefixes_[i] == h) break;
+        if (prefixes_[i] == 0) {
+          prefixes_[i] = h;
+          break;
+        }
+      }
+    }
+  }
 }
 
 void Unigram::tokenize(std::string_view s, std::vector<int32_t>& out) const {
@@ -43,8 +79,11 @@ void Unigram::tokenize(std::string_view s, std::vector<int32_t>& out) const {
     size_t mblen = std::min<size_t>(utf8_len((unsigned char)s[start]), n - start);
     bool single = false;
     size_t max_len = std::min(max_piece_bytes_, n - start);
+    uint64_t h = kFnvBasis;
     for (size_t len = 1; len <= max_len; ++len) {
       size_t end = start + len;
+      h = fnv_step(h, (unsigned char)s[end - 1]);
+      if (!is_prefix(h)) break;
       // Pieces end on character boundaries.
       if (end < n && ((unsigned char)s[end] & 0xC0) == 0x80) continue;
       auto id = vocab_.find(s.substr(start, len));

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "tests/fixtures.h"
@@ -35,7 +37,10 @@ std::string join(const std::vector<int>& ids) {
   return s;
 }
 
-const std::vector<std::string> kSupported = {"llama", "mistral", "qwen2", "qwen3"};
+const std::vector<std::string> kSupported = {
+    "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3",
+    "phi", "phi3", "starcoder2", "cohere", "olmo2", "granite", "stablelm", "gpt_neox",
+    "gpt2", "smollm3", "glm4", "exaone4", "ernie4_5", "helium", "nemotron"};
 
 }  // namespace
 
@@ -119,4 +124,30 @@ TEST(GenerateCli, BadInputIsAOneLineError) {
   r = run("generate --model " + dir.string() + " --prompt-tokens 1,99999");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("outside the vocabulary"), std::string::npos) << r.out;
+}
+
+TEST(GenerateCli, RepoIdFromTheHuggingFaceCache) {
+  // A model another tool downloaded: models--org--name/{refs/main, snapshots/<hash>/}.
+  LMX_REQUIRE_SHARED("models/stories260K/hf");
+  namespace fs = std::filesystem;
+  auto src = lmx::testing::shared_dir() / "models/stories260K/hf";
+  auto cache = fs::temp_directory_path() / "lmx_hf_cache_test";
+  fs::remove_all(cache);
+  std::string hash = "0123456789abcdef0123456789abcdef01234567";
+  auto snap = cache / "models--karpathy--stories260K" / "snapshots" / hash;
+  fs::create_directories(snap);
+  fs::create_directories(cache / "models--karpathy--stories260K" / "refs");
+  { std::ofstream(cache / "models--karpathy--stories260K" / "refs" / "main") << hash; }
+  for (auto& e : fs::directory_iterator(src)) fs::create_symlink(e.path(), snap / e.path().filename());
+  auto r = run("env HF_HUB_CACHE=" + cache.string() + " HF_HUB_OFFLINE=1 " + lmx_binary() +
+               " generate --model karpathy/stories260K --prompt 'Once upon a time' --max-tokens 8"
+               " --temp 0 --ignore-chat-template --json");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("\"tokens\":[432,383,286"), std::string::npos) << r.out;
+  // Offline and not cached: a clear error, no network.
+  r = run("env HF_HUB_CACHE=" + cache.string() + " HF_HUB_OFFLINE=1 " + lmx_binary() +
+          " generate --model someone/missing --prompt hi");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("lmx: error:"), std::string::npos) << r.out;
+  fs::remove_all(cache);
 }

@@ -114,7 +114,7 @@ TEST(Caches, TrimRewinds) {
 
 TEST(Caches, PromptCacheRoundTripGivesTheSameTokens) {
   LMX_REQUIRE_SHARED("models/stories260K/hf");
-  auto m = load(lmx::testing::shared_dir() / "models/stories260K/hf");
+  auto m = load((lmx::testing::shared_dir() / "models/stories260K/hf").string());
   auto prompt = m.tokenizer.encode("Once upon a time, there was a little girl named Lily.", true);
   auto rest = m.tokenizer.encode(" She", false);
   GenerateOptions opts;
