@@ -61,5 +61,14 @@ void register_starcoder2();
 void register_cohere();
 void register_olmo2();
 void register_granite();
+void register_stablelm();
+void register_gpt_neox();
+void register_gpt2();
+void register_smollm3();
+void register_glm4();
+void register_exaone4();
+void register_ernie4_5();
+void register_helium();
+void register_nemotron();
 
 }  // namespace lmx::models

@@ -25,6 +25,15 @@ void register_all() {
     register_cohere();
     register_olmo2();
     register_granite();
+    register_stablelm();
+    register_gpt_neox();
+    register_gpt2();
+    register_smollm3();
+    register_glm4();
+    register_exaone4();
+    register_ernie4_5();
+    register_helium();
+    register_nemotron();
   });
 }
 }  // namespace

@@ -49,8 +49,10 @@ Attention::Attention(const AttentionConfig& c, std::shared_ptr<const RoPE> rope)
   register_module(c.o_name, o_proj);
   auto norm = [&](int64_t heads) -> std::shared_ptr<nn::Norm> {
     switch (c.qk_norm) {
-      case QKNorm::none: return nullptr;
-      case QKNorm::rms: return std::make_shared<nn::RMSNorm>(c.head_dim, c.norm_eps, c.qk_norm_offset);
+      case QKNorm::none:
+        return nullptr;
+      case QKNorm::rms:
+        return std::make_shared<nn::RMSNorm>(c.head_dim, c.norm_eps, c.qk_norm_offset);
       case QKNorm::rms_full:
         return std::make_shared<nn::RMSNorm>(heads * c.head_dim, c.norm_eps, c.qk_norm_offset);
       case QKNorm::layer:
@@ -111,10 +113,11 @@ Array Attention::operator()(const Array& x, nn::Cache* cache) {
     q = (*rope_)(q, offset);
     k = (*rope_)(k, offset);
   }
-  if (cache) std::tie(k, v) = static_cast<nn::KVCacheBase*>(cache)->update_and_fetch(k, v);
-  Array o = fast::scaled_dot_product_attention(
-      q, k, v, c_.scale, L > 1 ? fast::AttentionMask("causal") : fast::AttentionMask(),
-      {.sliding_window = int(c_.sliding_window), .softcap = c_.softcap});  // (B, H, L, D)
+  // The cache stores k and v in its own format and attends over everything it holds.
+  nn::AttentionSpec spec{
+      .scale = c_.scale, .sliding_window = c_.sliding_window, .softcap = c_.softcap, .sinks = {}};
+  Array o = cache ? static_cast<nn::KVCacheBase*>(cache)->attend(q, k, v, spec)
+                  : nn::attend_uncached(q, k, v, spec);  // (B, H, L, D)
   o = reshape(transpose(o, {0, 2, 1, 3}), {B, L, H * D});
   return (*o_proj)(o);
 }

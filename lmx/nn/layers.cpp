@@ -87,17 +87,24 @@ Array RMSNorm::operator()(const Array& x) {
   return fast::rms_norm(x, w, eps_);
 }
 
-LayerNorm::LayerNorm(int64_t dims, float eps, bool affine, bool bias) : eps_(eps) {
-  if (affine) {
-    weight = param({dims});
-    register_parameter("weight", weight);
-    if (bias) {
-      this->bias = param({dims});
-      register_parameter("bias", this->bias);
-    }
+LayerNorm::LayerNorm(int64_t dims, float eps, LayerNormOptions options) : eps_(eps), o_(options) {
+  if (!o_.affine) return;
+  Shape shape = o_.heads > 0 ? Shape{o_.heads, dims} : Shape{dims};
+  weight = param(shape);
+  register_parameter("weight", weight);
+  if (o_.bias) {
+    bias = param(shape);
+    register_parameter("bias", bias);
   }
 }
 
-Array LayerNorm::operator()(const Array& x) { return fast::layer_norm(x, weight, bias, eps_); }
+Array LayerNorm::operator()(const Array& x) {
+  Array w = o_.affine && o_.offset != 0.0f ? add(weight, Array(o_.offset)) : weight;
+  if (o_.heads == 0) return fast::layer_norm(x, w, bias, eps_);
+  // Per-head parameters (heads, dims) broadcast over x (..., heads, dims).
+  Array y = fast::layer_norm(x, Array(), Array(), eps_);
+  if (w.valid()) y = multiply(y, w);
+  return bias.valid() ? add(y, bias) : y;
+}
 
 }  // namespace lmx::nn

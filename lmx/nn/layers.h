@@ -79,28 +79,43 @@ class QuantizedEmbedding : public Embedding {
   QuantParams q_;
 };
 
+// What every normalization layer is, so a block can hold either kind: x (..., D) -> (..., D).
+class Norm : public Module {
+ public:
+  virtual Array operator()(const Array& x) = 0;
+};
+
 // RMSNorm: x / rms(x) * weight. With `offset` 1 the weight is applied as (1 + weight)
 // (Gemma's convention).
-class RMSNorm : public Module {
+class RMSNorm : public Norm {
  public:
   RMSNorm(int64_t dims, float eps, float offset = 0.0f);
-  Array operator()(const Array& x);
+  Array operator()(const Array& x) override;
   Array weight;
 
  private:
   float eps_, offset_;
 };
 
-// LayerNorm with optional affine weight and bias.
-class LayerNorm : public Module {
+// LayerNorm variants beyond size and eps, e.g. {.bias = false}.
+struct LayerNormOptions {
+  bool affine = true;   // learned weight
+  bool bias = true;     // learned bias (only with affine)
+  float offset = 0.0f;  // weight applied as (offset + weight): Nemotron's LayerNorm1P uses 1
+  int64_t heads = 0;    // > 0: weight and bias (heads, dims), one per head of x (..., heads, dims)
+};
+
+// LayerNorm over the last axis with optional affine weight and bias.
+class LayerNorm : public Norm {
  public:
-  LayerNorm(int64_t dims, float eps, bool affine = true, bool bias = true);
-  Array operator()(const Array& x);
+  LayerNorm(int64_t dims, float eps, LayerNormOptions options = {});
+  Array operator()(const Array& x) override;
   Array weight;
   Array bias;
 
  private:
   float eps_;
+  LayerNormOptions o_;
 };
 
 }  // namespace lmx::nn
