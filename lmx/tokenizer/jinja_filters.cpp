@@ -157,6 +157,7 @@ std::optional<double> parse_float(const std::string& s0) {
 
 Value f_float(const Value& v, const CallArgs& a) {
   Value def = a.get_or(0, "default", Value(0.0));
+  if (v.is_undefined()) fail_undefined(v);  // float(Undefined) raises
   if (v.is_number()) return Value(v.as_float());
   if (v.is_string())
     if (auto d = parse_float(v.str())) return Value(*d);
@@ -165,6 +166,7 @@ Value f_float(const Value& v, const CallArgs& a) {
 
 Value f_int(const Value& v, const CallArgs& a) {
   Value def = a.get_or(0, "default", Value(0));
+  if (v.is_undefined()) fail_undefined(v);  // int(Undefined) raises
   int64_t base = a.get_or(1, "base", Value(10)).as_int();
   if (v.is_int() || v.is_bool()) return Value(v.as_int());
   if (v.is_float())
@@ -192,6 +194,9 @@ Value f_indent(const Value& v, const CallArgs& a) {
                         ? w.str()
                         : std::string(static_cast<size_t>(std::max<int64_t>(0, w.as_int())), ' ');
   bool first = arg_bool(a, 1, "first", false), blank = arg_bool(a, 2, "blank", false);
+  if (v.is_undefined()) fail_undefined(v);
+  if (!v.is_string())  // Jinja2 appends "\n" to its input
+    throw TemplateError("unsupported operand type(s) for +=: '" + type_name(v) + "' and 'str'");
   std::vector<std::string> lines = py_splitlines(to_str(v) + "\n");
   std::string rv;
   if (blank) {

@@ -365,7 +365,9 @@ std::string percent_format(const std::string& fmt, const Value& args) {
       throw TemplateError(std::string("unsupported format character '") + type + "'");
     }
   }
-  if (next < pos.size() && !args.is_dict())
+  // Python skips this check when the argument is mapping-like (has __getitem__).
+  bool mapping_like = args.is_dict() || args.is_undefined() || (args.is_list() && !args.is_tuple());
+  if (next < pos.size() && !mapping_like)
     throw TemplateError("not all arguments converted during string formatting");
   return out;
 }

@@ -176,6 +176,24 @@ TEST(JinjaFilters, MarkupMatchesJinja2) {
   run_jinja_cases(kCases);
 }
 
+// Corner cases found by comparing random expressions with Jinja2.
+TEST(JinjaFilters, UndefinedAndFalsyInputsMatchJinja2) {
+  static const JinjaCase kCases[] = {
+      {R"T({{ x|int }})T", nullptr},    // UndefinedError: 'x' is undefined
+      {R"T({{ x|float }})T", nullptr},  // UndefinedError: 'x' is undefined
+      {R"T({{ none|int }} {{ none|float }} {{ x|sum }} {{ x|sort }} {{ x|list }} {{ x|join }} {{ x|first }}| {{ x|wordcount }} {{ x|pprint }})T",
+       R"T(0 0.0 0 [] []  | 0 Undefined)T"},
+      {R"T({{ 1|indent }})T",
+       nullptr},  // TypeError: unsupported operand type(s) for +=: 'int' and 'str'
+      {R"T({{ 'é' % x }} {{ 'abc' % [1, 2] }} {{ '%s' % [1, 2] }})T", R"T(é abc [1, 2])T"},
+      {R"T({{ 'abc' % 1 }})T",
+       nullptr},  // TypeError: not all arguments converted during string formatting
+      {R"T({{ (1 and 'é')|length }} {{ none|selectattr('a')|list }} {{ none|map('upper')|list }})T",
+       R"T(1 [] [])T"},
+  };
+  run_jinja_cases(kCases);
+}
+
 TEST(JinjaFilters, UnknownFilterOnlyFailsWhenReached) {
   EXPECT_EQ(jinja_render("{% if false %}{{ x|nonexistent }}{% endif %}ok"), "ok");
   EXPECT_THROW(jinja_render("{{ 1|nonexistent }}"), TemplateError);
