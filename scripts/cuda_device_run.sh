@@ -52,7 +52,7 @@ run() {
   mkdir -p "$OUT"
   export LD_LIBRARY_PATH="$PWD/$STAGE/lib:$(cuda_lib_path):${LD_LIBRARY_PATH:-}"
   local bin=$STAGE/bin
-  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt" || true
   if ldd "$bin/lmx" "$bin/lmx_backend_tests" | grep "not found"; then
     echo "missing shared libraries (above); nothing run" >&2
     exit 1
@@ -64,31 +64,35 @@ run() {
   set -e
   echo "parity: rc=$parity_rc in $((SECONDS - t0)) s"
   grep -E "^\[  (PASSED|FAILED|SKIPPED) \]|Failure|differ|Expected|Which is" "$OUT/parity.log" | head -60
-  local prompt="The quick brown fox jumps over the lazy dog because"
+  # Token ids every fixture's vocabulary has; 16 of them (short prompts keep the CPU on
+  # its common GEMM path).
+  local prompt=1,45,49,173,17,99,43,172,97,27,173,112,136,200,201,202
   printf "%-24s %-8s %s\n" model match "cpu tokens | cuda tokens (or error)" | tee "$OUT/greedy.txt"
-  for dir in "$STAGE"/fixtures/*/; do
+  for dir in models/default/ "$STAGE"/fixtures/*/; do
     local m
     m=$(basename "$dir")
-    local args=(generate --model "$dir" --prompt "$prompt" --ignore-chat-template --max-tokens 24
-                --temp 0 --ignore-eos --json)
+    local args=(generate --model "$dir" --prompt-tokens "$prompt" --max-tokens 32 --temp 0
+                --ignore-eos --json)
     local cpu cuda
-    cpu=$("$bin/lmx" "${args[@]}" --device cpu 2>&1 | tail -1)
-    cuda=$("$bin/lmx" "${args[@]}" --device cuda 2>&1 | tail -1)
+    cpu=$("$bin/lmx" "${args[@]}" --device cpu 2>&1 | tail -1 || true)
+    cuda=$("$bin/lmx" "${args[@]}" --device cuda 2>&1 | tail -1 || true)
     python3 - "$m" "$cpu" "$cuda" <<'EOF' | tee -a "$OUT/greedy.txt"
 import json, sys
 name, cpu, cuda = sys.argv[1:4]
-def toks(s):
+def parse(s):
     try:
-        return json.loads(s)["tokens"]
+        return json.loads(s)
     except Exception:
         return None
-a, b = toks(cpu), toks(cuda)
+a, b = parse(cpu), parse(cuda)
 if a is None or b is None:
     print(f"{name:<24} {'error':<8} cpu: {cpu[:120]} | cuda: {cuda[:160]}")
 else:
-    same = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), None)
-    verdict = "same" if a == b else f"diff@{same}"
-    print(f"{name:<24} {verdict:<8} {a[:12]} | {b[:12]}")
+    ta, tb = a["tokens"], b["tokens"]
+    first = next((i for i, (x, y) in enumerate(zip(ta, tb)) if x != y), None)
+    verdict = "same" if ta == tb else f"diff@{first}"
+    speed = f"decode tok/s cpu {a['generation_tps']:.0f} cuda {b['generation_tps']:.0f}"
+    print(f"{name:<24} {verdict:<8} {ta[:10]} | {tb[:10]} | {speed}")
 EOF
   done
   echo "total $((SECONDS - t0)) s"

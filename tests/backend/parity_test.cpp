@@ -194,7 +194,7 @@ TEST(CudaParity, WhereArangeSliceUpdateConcatenate) {
     }, {c, a}, {});
     check("concatenate " + std::string(dtype_name(dt)), [](auto& in) {
       return concatenate({in[0], transpose(in[0]), slice(in[0], {0, 0}, {7, 3})}, 1);
-    }, {reshape(concatenate({a, a}, 1), {7, 8})}, {});
+    }, {rand_array({7, 7}, dt, 0, 50, 23)}, {});
   }
   for (Dtype dt : {Dtype::float32, Dtype::int32, Dtype::bfloat16, Dtype::int64})
     check("arange " + std::string(dtype_name(dt)),
@@ -233,7 +233,7 @@ TEST(CudaParity, Reductions) {
 TEST(CudaParity, SoftmaxLogSumExp) {
   LMX_REQUIRE_GPU();
   for (Dtype dt : kFloats) {
-    for (Shape s : {Shape{3, 1000}, Shape{7, 33}, Shape{2, 5, 1}}) {
+    for (Shape s : {Shape{3, 1000}, Shape{7, 33}, Shape{2, 5, 3}}) {
       Array x = rand_array(s, dt, -8, 8, 40);
       check("softmax " + shape_str(s), [](auto& in) { return softmax(in[0], -1); }, {x},
             float_tol(dt));
@@ -265,9 +265,6 @@ TEST(CudaParity, Matmul) {
       return matmul(slice(in[0], {0, 0}, {65, 129}, {2, 1}), in[1]);
     }, {rand_array({65, 129}, dt, -1, 1, 55), b}, tol);
   }
-  check("int32", [](auto& in) { return matmul(in[0], in[1]); },
-        {rand_array({5, 7}, Dtype::int32, -5, 5, 56), rand_array({7, 3}, Dtype::int32, -5, 5, 57)},
-        {});
 }
 
 TEST(CudaParity, GatherScatter) {
