@@ -21,14 +21,14 @@ std::string run(const std::string& cmd, int* status) {
   return out;
 }
 
-std::string lmx() { return lmx::testing::lmx_binary(); }
+std::string lmx_bin() { return lmx::testing::lmx_binary(); }
 
 }  // namespace
 
 TEST(ChatCli, PipedConversationWithCommands) {
   int status = 0;
   // The default model ships in the repository.
-  std::string out = run("printf 'In the beginning\\nh\\nAnd then?\\nr\\nHello\\nq\\n' | " + lmx() +
+  std::string out = run("printf 'In the beginning\\nh\\nAnd then?\\nr\\nHello\\nq\\n' | " + lmx_bin() +
                             " chat --max-tokens 8",
                         &status);
   ASSERT_EQ(status, 0) << out;
@@ -47,17 +47,17 @@ TEST(CachePromptCli, SavedPrefixGivesTheSameContinuation) {
   auto model = (lmx::testing::shared_dir() / "models/stories260K/hf").string();
   auto file = (std::filesystem::temp_directory_path() / "lmx_cli_prompt_cache.safetensors").string();
   int status = 0;
-  std::string full = run(lmx() + " generate --model " + model +
+  std::string full = run(lmx_bin() + " generate --model " + model +
                              " --prompt 'Once upon a time, there was a little girl named Lily. She'"
                              " --max-tokens 16 --ignore-chat-template --json",
                          &status);
   ASSERT_EQ(status, 0) << full;
-  std::string saved = run(lmx() + " cache-prompt --model " + model +
+  std::string saved = run(lmx_bin() + " cache-prompt --model " + model +
                               " --prompt 'Once upon a time, there was a little girl named Lily.'"
                               " --ignore-chat-template --prompt-cache-file " + file,
                           &status);
   ASSERT_EQ(status, 0) << saved;
-  std::string cont = run(lmx() + " generate --prompt-cache-file " + file +
+  std::string cont = run(lmx_bin() + " generate --prompt-cache-file " + file +
                              " --prompt ' She' --max-tokens 16 --ignore-chat-template --json",
                          &status);
   ASSERT_EQ(status, 0) << cont;

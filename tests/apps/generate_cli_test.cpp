@@ -20,8 +20,8 @@ struct Result {
   std::string out;
 };
 
-Result run(const std::string& args) {
-  std::string cmd = lmx_binary() + " " + args + " 2>&1";
+Result run_cmd(const std::string& command) {
+  std::string cmd = command + " 2>&1";
   std::unique_ptr<FILE, int (*)(FILE*)> p(popen(cmd.c_str(), "r"), pclose);
   std::string out;
   std::array<char, 4096> buf;
@@ -30,6 +30,8 @@ Result run(const std::string& args) {
   int status = pclose(p.release());
   return {WEXITSTATUS(status), out};
 }
+
+Result run(const std::string& args) { return run_cmd(lmx_binary() + " " + args); }
 
 std::string join(const std::vector<int>& ids) {
   std::string s;
@@ -139,13 +141,13 @@ TEST(GenerateCli, RepoIdFromTheHuggingFaceCache) {
   fs::create_directories(cache / "models--karpathy--stories260K" / "refs");
   { std::ofstream(cache / "models--karpathy--stories260K" / "refs" / "main") << hash; }
   for (auto& e : fs::directory_iterator(src)) fs::create_symlink(e.path(), snap / e.path().filename());
-  auto r = run("env HF_HUB_CACHE=" + cache.string() + " HF_HUB_OFFLINE=1 " + lmx_binary() +
+  auto r = run_cmd("env HF_HUB_CACHE=" + cache.string() + " HF_HUB_OFFLINE=1 " + lmx_binary() +
                " generate --model karpathy/stories260K --prompt 'Once upon a time' --max-tokens 8"
                " --temp 0 --ignore-chat-template --json");
   EXPECT_EQ(r.status, 0) << r.out;
   EXPECT_NE(r.out.find("\"tokens\":[432,383,286"), std::string::npos) << r.out;
   // Offline and not cached: a clear error, no network.
-  r = run("env HF_HUB_CACHE=" + cache.string() + " HF_HUB_OFFLINE=1 " + lmx_binary() +
+  r = run_cmd("env HF_HUB_CACHE=" + cache.string() + " HF_HUB_OFFLINE=1 " + lmx_binary() +
           " generate --model someone/missing --prompt hi");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.out.find("lmx: error:"), std::string::npos) << r.out;
