@@ -167,7 +167,8 @@ class Interpreter {
         break;
       case Node::Kind::kSetBlock: {
         std::string body;
-        exec_body(n.body, frame, body);
+        // A break/continue inside leaves the loop and drops the block, as in Jinja2.
+        if (Flow f = exec_body(n.body, frame, body); f != Flow::kNormal) return f;
         Value v(std::move(body));
         if (n.filter) v = eval_filter(*n.filter, frame, &v);
         assign(*n.target, v, frame);
@@ -191,7 +192,7 @@ class Interpreter {
       }
       case Node::Kind::kFilterBlock: {
         std::string body;
-        exec_body(n.body, frame, body);
+        if (Flow f = exec_body(n.body, frame, body); f != Flow::kNormal) return f;
         Value v(std::move(body));
         out += to_str(eval_filter(*n.filter, frame, &v));
         break;
@@ -223,10 +224,9 @@ class Interpreter {
       }
       items = std::move(kept);
     }
-    if (items.empty()) {
-      exec_body(n.else_body, std::make_shared<Frame>(frame), out);
-      return;
-    }
+    // Jinja2 runs the else block unless some iteration reached the end of the body (so a
+    // loop whose every iteration hits `continue` runs it too).
+    bool completed = false;
     if (n.recursive && depth_ >= kMaxDepth) throw TemplateError("maximum recursion depth exceeded");
     auto loop = std::make_shared<Loop>();
     loop->interp = this;
@@ -240,8 +240,11 @@ class Interpreter {
       auto f = std::make_shared<Frame>(frame);
       assign(*n.target, loop->items[i], f);
       f->vars["loop"] = loop_value;
-      if (exec_body(n.body, f, out) == Flow::kBreak) break;
+      Flow flow = exec_body(n.body, f, out);
+      if (flow == Flow::kBreak) break;
+      completed |= flow == Flow::kNormal;
     }
+    if (!completed) exec_body(n.else_body, std::make_shared<Frame>(frame), out);
   }
 
   void assign(const Expr& target, const Value& v, const FramePtr& frame) {

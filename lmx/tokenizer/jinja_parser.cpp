@@ -2,6 +2,7 @@
 #include "lmx/tokenizer/jinja_parser.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace lmx::jinja {
 namespace {
@@ -161,6 +162,8 @@ class Parser {
       return n;
     }
     if (tag == "break" || tag == "continue") {
+      // Jinja2 compiles these to Python's break/continue: outside a loop body it fails.
+      if (loop_depth_ == 0) fail("'" + tag + "' outside loop");
       expect_block_end();
       return std::make_unique<Node>(tag == "break" ? NK::kBreak : NK::kContinue, line);
     }
@@ -196,7 +199,9 @@ class Parser {
     if (skip_name("if")) n->cond = parse_expression(true);
     if (skip_name("recursive")) n->recursive = true;
     expect_block_end();
+    ++loop_depth_;
     n->body = subparse({"endfor", "else"});
+    --loop_depth_;
     if (take_end_tag() == "else") {
       expect_block_end();
       n->else_body = subparse({"endfor"});
@@ -262,7 +267,9 @@ class Parser {
     n->name = expect_name();
     parse_signature(*n);
     expect_block_end();
+    int saved = std::exchange(loop_depth_, 0);
     n->body = parse_block_body("endmacro");
+    loop_depth_ = saved;
     return n;
   }
 
@@ -272,7 +279,9 @@ class Parser {
     n->expr = parse_expression(true);
     if (n->expr->kind != K::kCall) fail("expected call");
     expect_block_end();
+    int saved = std::exchange(loop_depth_, 0);
     n->body = parse_block_body("endcall");
+    loop_depth_ = saved;
     return n;
   }
 
@@ -698,6 +707,7 @@ class Parser {
   std::vector<Token> toks_;
   size_t i_ = 0;
   int depth_ = 0;
+  int loop_depth_ = 0;  // for-loop bodies enclosing the current statement
 };
 
 }  // namespace

@@ -171,6 +171,24 @@ b"] }} {{ ['\x01', 'ü', '\u200b'] }})T",
   run_jinja_cases(kCases);
 }
 
+// Jinja2 compiles loops to Python: break/continue outside a loop body fail to compile, and
+// `else` runs unless an iteration reached the end of the body.
+TEST(JinjaInterpreter, LoopControlsMatchJinja2) {
+  static const JinjaCase kCases[] = {
+      {R"T({% for i in [1, 2] %}{% break %}{% else %}E{% endfor %}|{% for i in [1, 2] %}{{ i }}{% if i == 2 %}{% break %}{% endif %}{% else %}E{% endfor %}|{% for i in [1, 2] %}{% continue %}{% else %}E{% endfor %}|{% for i in [1, 2] %}{% if i == 1 %}{% continue %}{% endif %}{% else %}E{% endfor %})T",
+       R"T(E|12|E|)T"},
+      {R"T({% if false %}{% break %}{% endif %})T",
+       nullptr},  // SyntaxError: 'break' outside loop (<template>, line 13)
+      {R"T({% for i in [1] %}{% else %}{% break %}{% endfor %})T",
+       nullptr},  // SyntaxError: 'break' outside loop (<template>, line 19)
+      {R"T({% for i in [1] %}{% macro m() %}{% continue %}{% endmacro %}{% endfor %})T",
+       nullptr},  // SyntaxError: 'continue' not properly in loop (<template>, line 18)
+      {R"T({% for i in [1, 2] %}a{% filter upper %}b{% break %}{% endfilter %}{% endfor %}|{% for i in [1, 2] %}{% set x %}{{ i }}{% continue %}{% endset %}{{ i }}{% endfor %})T",
+       R"T(a|)T"},
+  };
+  run_jinja_cases(kCases);
+}
+
 TEST(JinjaInterpreter, ErrorsCarryMessageAndLine) {
   try {
     jinja_render("a\n{{ raise_exception('System role not supported') }}");
