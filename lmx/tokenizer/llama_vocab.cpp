@@ -2,6 +2,7 @@
 // GGUF vocabularies (tokenizer.ggml.*) tokenized as llama.cpp does: SPM ("llama"),
 // byte-level BPE ("gpt2", pre-tokenizer chosen by tokenizer.ggml.pre) and WPM ("bert").
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <queue>
 
@@ -15,6 +16,7 @@ namespace lmx::tok {
 
 namespace {
 
+// GGUF token types, and llama.cpp's attribute bits built from them.
 enum TokenType {
   kNormal = 1,
   kUnknown = 2,
@@ -23,6 +25,34 @@ enum TokenType {
   kUnused = 5,
   kByte = 6
 };
+enum Attr : uint32_t {
+  kAttrUnknown = 1 << 0,
+  kAttrUnused = 1 << 1,
+  kAttrNormal = 1 << 2,
+  kAttrControl = 1 << 3,
+  kAttrUserDefined = 1 << 4,
+  kAttrByte = 1 << 5,
+  kAttrLstrip = 1 << 7,
+  kAttrRstrip = 1 << 8,
+};
+uint32_t attr_of_type(int type) {
+  switch (type) {
+    case kNormal:
+      return kAttrNormal;
+    case kUnknown:
+      return kAttrUnknown;
+    case kControl:
+      return kAttrControl;
+    case kUserDefined:
+      return kAttrUserDefined;
+    case kUnused:
+      return kAttrUnused;
+    case kByte:
+      return kAttrByte;
+    default:
+      return 0;
+  }
+}
 const char* kSpace = "\xE2\x96\x81";
 
 struct PreType {
@@ -30,6 +60,67 @@ struct PreType {
   std::vector<const char*> regexes;
   bool ignore_merges = false;
 };
+
+// Pre-tokenizer names for which llama.cpp turns off its detokenizer's space clean-up.
+bool keeps_spaces(const std::string& pre) {
+  static const char* names[] = {"deepseek-llm", "deepseek-coder",   "deepseek-v3", "command-r",
+                                "qwen2",        "deepseek-r1-qwen", "qwen35",      "poro-chat",
+                                "viking",       "tekken",           "smollm",      "chameleon",
+                                "gpt-4o",       "llama4",           "hunyuan",     "grok-2",
+                                "seed-coder",   "bailingmoe",       "kimi-k2",     "trillion"};
+  for (const char* n : names)
+    if (pre == n) return true;
+  return false;
+}
+
+// llama.cpp's detokenizer clean-up, three in-place passes over the bytes (each reads the
+// partly rewritten buffer, as llama.cpp does): no space before ?!., ; " ' " becomes "'";
+// no space before 's 'm 're 've.
+std::string clean_up_spaces(std::string t) {
+  size_t n = t.size();
+  if (n == 0) return t;
+  size_t total = 1;
+  for (size_t i = 1; i < n; ++i) {
+    char x = t[i];
+    if (t[i - 1] == ' ' && (x == '?' || x == '!' || x == '.' || x == ',')) --total;
+    t[total++] = x;
+  }
+  n = total;
+  total = 1;
+  for (size_t i = 1; i < n; ++i) {
+    char x = t[i];
+    if (x == '\'' && i + 1 < n && t[i - 1] == ' ' && t[i + 1] == ' ') {
+      --total;
+      t[++i] = '\0';
+    }
+    t[total++] = x;
+  }
+  n = total;
+  total = 1;
+  for (size_t i = 1; i < n; ++i) {
+    char x = t[i];
+    if (t[i - 1] == ' ' && x == '\'' && i + 1 < n) {
+      char x1 = t[i + 1];
+      char x2 = i + 2 < n ? t[i + 2] : 0;
+      if (x1 == 's' || x1 == 'm')
+        --total;
+      else if (i + 2 < n && ((x1 == 'r' && x2 == 'e') || (x1 == 'v' && x2 == 'e')))
+        --total;
+    }
+    t[total++] = x;
+  }
+  t.resize(total);
+  return t;
+}
+
+// NFD as llama.cpp's WPM does it: each code point becomes the first code point of its
+// canonical decomposition (so accents and Hangul vowels/finals are dropped).
+uint32_t nfd_first(uint32_t cp) {
+  if (cp < 0xC0) return cp;
+  std::string d = normalize(to_utf8(cp), NormalForm::kNFD);
+  size_t pos = 0;
+  return d.empty() ? cp : next_codepoint(d, pos);
+}
 
 const char* kGpt2Re =
     "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)";
@@ -60,19 +151,22 @@ const std::vector<PreType>& pre_types() {
        true},
       {{"deepseek-llm"},
        {"[\\r\\n]",
-        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-"
+        "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-"
+        "ԯԱ-"
         "ՖႠ-"
         "ჅᎠ-"
         "Ᏽᏸ-"
         "ᏽᲐ-"
         "ᲺᲽ-"
-        "Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{1FD3}"
+        "Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-ὗὙὛὝὟ-\\x{1F7D}ᾀ-ᾴᾶ-ᾼ\\x{1FBE}ῂ-ῄῆ-ῌῐ-\\x{"
+        "1FD3}"
         "ῖ-"
         "\\x{"
         "1FDB}"
         "ῠ-"
         "Ῥῲ-"
-        "ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-"
+        "ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤ\\x{2126}ℨ\\x{212A}-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-"
+        "ꚛꜢ-"
         "ꝯꝱ-"
         "ꞇꞋ-"
         "ꞎꭰ-"
@@ -119,8 +213,7 @@ class LlamaVocab : public Engine {
   }
   size_t vocab_size() const override { return vocab_.size(); }
   bool is_special(int32_t id) const override {
-    return id >= 0 && (size_t)id < types_.size() &&
-           (types_[id] == kControl || types_[id] == kUnknown);
+    return id >= 0 && (size_t)id < attrs_.size() && (attrs_[id] & (kAttrControl | kAttrUnknown));
   }
   bool strips_leading_space() const override { return kind_ == Kind::kSpm; }
   std::optional<int32_t> special_id(std::string_view which) const override {
@@ -147,13 +240,13 @@ class LlamaVocab : public Engine {
   Kind kind_;
   Vocab vocab_;
   std::vector<float> scores_;
-  std::vector<int> types_;
+  std::vector<uint32_t> attrs_;
   std::vector<int32_t> special_order_;  // partitioned tokens, longest text first
   std::unique_ptr<Bpe> bpe_;
   std::vector<Regex> regexes_;
   std::optional<int32_t> bos_, eos_, unk_, sep_, pad_, eot_;
   bool add_bos_ = false, add_eos_ = false, add_sep_ = false, add_space_prefix_ = false;
-  bool lowercase_ = true, strip_accents_ = true;
+  bool lowercase_ = true, strip_accents_ = true, clean_spaces_ = false;
   size_t max_token_len_ = 0;
 };
 
@@ -179,10 +272,10 @@ LlamaVocab::LlamaVocab(const std::map<std::string, GgufValue>& kv, const std::st
   if (const GgufValue* s = get("tokenizer.ggml.scores"))
     for (size_t i = 0; i < tokens.size() && i < s->numbers.size(); ++i)
       scores_[i] = (float)s->numbers[i];
-  types_.assign(tokens.size(), kNormal);
+  attrs_.assign(tokens.size(), kAttrNormal);
   if (const GgufValue* t = get("tokenizer.ggml.token_type"))
     for (size_t i = 0; i < tokens.size() && i < t->numbers.size(); ++i)
-      types_[i] = (int)t->numbers[i];
+      attrs_[i] = attr_of_type((int)t->numbers[i]);
 
   std::string pre = get("tokenizer.ggml.pre") ? get("tokenizer.ggml.pre")->s : "default";
   if (model == "llama") {
@@ -206,6 +299,7 @@ LlamaVocab::LlamaVocab(const std::map<std::string, GgufValue>& kv, const std::st
     if (pre == "llama3" || pre == "llama-v3" || pre == "llama-bpe" || pre == "tekken")
       add_bos_ = true;
     o.ignore_merges = ignore_merges;
+    clean_spaces_ = !keeps_spaces(pre);
     bpe_ = std::make_unique<Bpe>(std::move(v), o);
     const auto& merges = need("tokenizer.ggml.merges").strings;
     int32_t rank = 0;
@@ -220,7 +314,7 @@ LlamaVocab::LlamaVocab(const std::map<std::string, GgufValue>& kv, const std::st
       regexes_.emplace_back(Regex::from_oniguruma(r), path + ": pre-tokenizer '" + pre + "'");
   } else if (model == "bert") {
     kind_ = Kind::kWpm;
-    add_bos_ = add_sep_ = true;
+    add_bos_ = add_sep_ = clean_spaces_ = true;
   } else {
     throw TokenizerError(path + ": tokenizer.ggml.model '" + model + "' is not supported");
   }
@@ -251,15 +345,37 @@ LlamaVocab::LlamaVocab(const std::map<std::string, GgufValue>& kv, const std::st
                           "<|end_of_text|>", "<EOT>", "<｜end▁of▁sentence｜>"})
       if ((eot_ = vocab_.find(t))) break;
 
+  // llama.cpp's fix-ups: end-of-generation texts are control tokens, gpt-oss's channel
+  // markers are user-defined, and a few models strip spaces around special tokens.
+  for (const char* t :
+       {"<|eot_id|>", "<|im_end|>", "<|end|>", "<|return|>", "<|call|>", "<end_of_turn>",
+        "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>", "<|end_of_text|>", "<end_of_utterance>"})
+    if (auto id = vocab_.find(t)) attrs_[*id] |= kAttrControl;
+  for (const char* t : {"<|channel|>", "<|message|>", "<|start|>", "<|constrain|>"})
+    if (auto id = vocab_.find(t)) attrs_[*id] = kAttrUserDefined;
   for (size_t i = 0; i < tokens.size(); ++i)
-    if (types_[i] == kControl || types_[i] == kUserDefined || types_[i] == kUnknown)
+    if (attrs_[i] & (kAttrControl | kAttrUserDefined | kAttrUnknown))
       special_order_.push_back((int32_t)i);
   std::stable_sort(special_order_.begin(), special_order_.end(),
                    [&](int32_t a, int32_t b) { return tokens[a].size() > tokens[b].size(); });
+  std::string name = get("general.name") ? get("general.name")->s : "";
+  for (char& c : name) c = (char)std::tolower((unsigned char)c);
+  auto set = [&](const char* t, uint32_t bit, bool on) {
+    if (auto id = vocab_.find(t)) attrs_[*id] = on ? attrs_[*id] | bit : attrs_[*id] & ~bit;
+  };
+  if (pre == "jina-v2-de" || pre == "jina-v2-es" || pre == "jina-v2-code") {
+    set("<mask>", kAttrLstrip, true);
+  } else if (name.find("phi-3") != std::string::npos || name.find("phi3") != std::string::npos) {
+    for (int32_t id : special_order_) attrs_[id] |= kAttrRstrip;
+    set("</s>", kAttrRstrip, true);
+    for (const char* t : {"<unk>", "<s>", "<|endoftext|>"}) set(t, kAttrRstrip, false);
+  } else if (name.find("modern-bert") != std::string::npos) {
+    set("[MASK]", kAttrLstrip, true);
+  }
 }
 
 // llama.cpp's tokenizer_st_partition: each special token in turn (longest first) splits
-// every remaining text fragment at each of its occurrences.
+// every remaining text fragment at each of its occurrences, honouring lstrip/rstrip.
 std::vector<LlamaVocab::Fragment> LlamaVocab::partition(std::string_view text) const {
   std::vector<Fragment> frags = {{0, text.size(), -1}};
   for (int32_t id : special_order_) {
@@ -275,9 +391,14 @@ std::vector<LlamaVocab::Fragment> LlamaVocab::partition(std::string_view text) c
       size_t pos = f.begin;
       std::string_view span = text.substr(0, f.end);
       for (size_t hit; (hit = span.find(t, pos)) != std::string_view::npos;) {
-        if (hit > pos) next.push_back({pos, hit, -1});
+        size_t left_end = hit;
+        if (attrs_[id] & kAttrLstrip)
+          while (left_end > pos && std::isspace((unsigned char)text[left_end - 1])) --left_end;
+        if (left_end > pos) next.push_back({pos, left_end, -1});
         next.push_back({hit, hit + t.size(), id});
         pos = hit + t.size();
+        if (attrs_[id] & kAttrRstrip)
+          while (pos < f.end && std::isspace((unsigned char)text[pos])) ++pos;
         changed = true;
       }
       if (pos < f.end) next.push_back({pos, f.end, -1});
@@ -374,16 +495,16 @@ void LlamaVocab::bpe(std::string_view text, std::vector<int32_t>& out) const {
 }
 
 void LlamaVocab::wpm(std::string_view text, std::vector<int32_t>& out) const {
-  std::string norm = strip_accents_ ? normalize(text, NormalForm::kNFD) : std::string(text);
   std::vector<std::string> words(1);
-  for (size_t pos = 0; pos < norm.size();) {
-    uint32_t cp = next_codepoint(norm, pos);
+  for (size_t pos = 0; pos < text.size();) {
+    uint32_t cp = next_codepoint(text, pos);
+    if (strip_accents_) cp = nfd_first(cp);
     if (is_whitespace(cp)) {
       if (!words.back().empty()) words.emplace_back();
       continue;
     }
-    if (cp == 0 || cp == 0xFFFD || is_control(cp)) continue;
-    if (strip_accents_ && is_nonspacing_mark(cp)) continue;
+    if (cp == 0 || cp == 0xFFFD || is_other(cp)) continue;
+    if (strip_accents_ && is_mark(cp)) continue;
     std::string s = lowercase_ ? to_lower(to_utf8(cp)) : to_utf8(cp);
     bool symbol = cp < 0x7F && !(cp >= '0' && cp <= '9') && !(cp >= 'a' && cp <= 'z') &&
                   !(cp >= 'A' && cp <= 'Z');
@@ -452,35 +573,42 @@ std::vector<int32_t> LlamaVocab::encode(std::string_view text, bool add_special)
   return out;
 }
 
+// llama.cpp's detokenize: skip_special drops a leading BOS / trailing EOS and renders
+// no control tokens; the first piece loses one leading space when add_space_prefix.
 std::string LlamaVocab::decode(const std::vector<int32_t>& ids, bool skip_special) const {
+  size_t b = 0, e = ids.size();
+  bool remove_space = add_space_prefix_;
+  if (skip_special && add_bos_ && e > b && bos_ && ids[b] == *bos_) ++b, remove_space = false;
+  if (skip_special && add_eos_ && e > b && eos_ && ids[e - 1] == *eos_) --e;
   std::string bytes;
-  for (int32_t id : ids) {
+  for (size_t k = b; k < e; ++k) {
+    int32_t id = ids[k];
     auto tv = vocab_.token(id);
     if (!tv) continue;
-    const std::string t_str(*tv);
-    const std::string* t = &t_str;
-    int type = types_[id];
-    if (type == kControl || type == kUnknown) {
-      if (!skip_special) bytes += *t;
-      continue;
-    }
-    if (type == kUserDefined) {
-      bytes += *t;
-    } else if (kind_ == Kind::kBpe) {
-      for (size_t pos = 0; pos < t->size();) {
-        int b = unicode_to_byte(next_codepoint(*t, pos));
-        if (b >= 0) bytes.push_back((char)b);
+    std::string piece;
+    uint32_t attr = attrs_[id];
+    if (attr & (kAttrControl | kAttrUnknown)) {
+      if (!skip_special) piece = *tv;
+    } else if (attr & kAttrUserDefined) {
+      piece = *tv;
+    } else if (attr & kAttrNormal) {
+      if (kind_ == Kind::kBpe) {
+        for (size_t pos = 0; pos < tv->size();) {
+          int byte = unicode_to_byte(next_codepoint(*tv, pos));
+          if (byte >= 0) piece.push_back((char)byte);
+        }
+      } else {
+        piece = *tv;
+        for (size_t p; (p = piece.find(kSpace)) != std::string::npos;) piece.replace(p, 3, " ");
       }
-    } else if (type == kByte && t->size() == 6) {
-      bytes.push_back((char)std::stoi(t->substr(3, 2), nullptr, 16));
-    } else {
-      std::string s = *t;
-      for (size_t p; (p = s.find(kSpace)) != std::string::npos;) s.replace(p, 3, " ");
-      bytes += s;
+    } else if ((attr & kAttrByte) && tv->size() == 6) {
+      piece.push_back((char)std::stoi(std::string(tv->substr(3, 2)), nullptr, 16));
     }
+    if (remove_space && !piece.empty() && piece[0] == ' ') piece.erase(0, 1);
+    remove_space = false;
+    bytes += piece;
   }
-  if ((kind_ == Kind::kSpm && add_space_prefix_) || kind_ == Kind::kWpm)
-    if (!bytes.empty() && bytes[0] == ' ') bytes.erase(0, 1);
+  if (clean_spaces_) bytes = clean_up_spaces(std::move(bytes));
   return utf8_lossy(bytes);
 }
 

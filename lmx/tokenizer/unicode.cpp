@@ -170,6 +170,12 @@ bool is_mark(uint32_t cp) {
 
 bool is_nonspacing_mark(uint32_t cp) { return category(cp) == UTF8PROC_CATEGORY_MN; }
 
+bool is_other(uint32_t cp) {
+  int c = category(cp);
+  return c == UTF8PROC_CATEGORY_CN || c == UTF8PROC_CATEGORY_CC || c == UTF8PROC_CATEGORY_CF ||
+         c == UTF8PROC_CATEGORY_CS || c == UTF8PROC_CATEGORY_CO;
+}
+
 bool is_control(uint32_t cp) { return category(cp) == UTF8PROC_CATEGORY_CC; }
 
 bool is_bert_control(uint32_t cp) {

@@ -38,11 +38,12 @@ size_t complete_utf8_prefix(std::string_view s);
 // Character classes (Rust `char` semantics where one exists).
 bool is_whitespace(uint32_t cp);  // White_Space property
 bool is_alphanumeric(uint32_t cp);
-bool is_numeric(uint32_t cp);           // General category N*
-bool is_punctuation(uint32_t cp);       // General category P*
-bool is_mark(uint32_t cp);              // General category M*
-bool is_nonspacing_mark(uint32_t cp);   // General category Mn (what BERT's strip_accents removes)
-bool is_control(uint32_t cp);           // General category Cc
+bool is_numeric(uint32_t cp);          // General category N*
+bool is_punctuation(uint32_t cp);      // General category P*
+bool is_mark(uint32_t cp);             // General category M*
+bool is_nonspacing_mark(uint32_t cp);  // General category Mn (what BERT's strip_accents removes)
+bool is_control(uint32_t cp);
+bool is_other(uint32_t cp);             // General category C* (Cc, Cf, Cs, Co, Cn)
 bool is_bert_control(uint32_t cp);      // Cc/Cf/Cn/Co except \t \n \r
 bool is_bert_punctuation(uint32_t cp);  // ASCII punctuation or P*
 bool is_chinese_char(uint32_t cp);

@@ -4,6 +4,8 @@
 // vectors whose GGUF is absent are checked against the matching tokenizer.json.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <fstream>
 #include <sstream>
 
@@ -86,6 +88,39 @@ TEST(GgufVocabVectors, Llama3AndQwen2ViaTokenizerJson) {
   auto qwen = lmx::Tokenizer::load(shared / "tokenizers" / "qwen3" / "tokenizer.json");
   EXPECT_EQ(check_vectors(qwen, shared / "llamacpp-vocab" / "ggml-vocab-qwen2.gguf", &total), 0);
   EXPECT_EQ(total, 92);
+}
+
+}  // namespace
+
+namespace {
+
+// Random mixed strings through every GGUF vocabulary here (the two without .inp/.out
+// vectors included), against node-llama-cpp 3.21.1: ids with special tokens parsed, and
+// the text of the ids without (special tokens not rendered).
+TEST(GgufVocabDifferential, MatchesLlamaCpp) {
+  LMX_REQUIRE_SHARED("llamacpp-vocab");
+  auto dir = lmx::testing::shared_dir() / "llamacpp-vocab";
+  std::ifstream f(fs::path(LMX_SOURCE_DIR) / "tests" / "tokenizer" / "data" /
+                  "llamacpp_differential.jsonl");
+  std::vector<nlohmann::json> rows;
+  for (std::string line; std::getline(f, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_GT(rows.size(), 50u);
+  for (const auto& [name, value] : rows[0].items()) {
+    if (name == "text") continue;
+    auto tok = lmx::Tokenizer::load(dir / ("ggml-vocab-" + name + ".gguf"));
+    int bad = 0;
+    for (const auto& row : rows) {
+      const auto& want = row[name];
+      auto ids = tok.encode(row["text"].get<std::string>(), false);
+      auto plain = want[1].is_null() ? want[0] : want[1];
+      auto text = tok.decode(plain.get<std::vector<int32_t>>(), true);
+      if ((ids != want[0] || text != want[2]) && ++bad <= 2)
+        ADD_FAILURE() << name << " " << row["text"].dump() << "\n got "
+                      << nlohmann::json(ids).dump() << "\nwant " << want[0].dump() << "\n got text "
+                      << nlohmann::json(text).dump() << "\nwant " << want[2].dump();
+    }
+    EXPECT_EQ(bad, 0) << name;
+  }
 }
 
 }  // namespace
