@@ -46,7 +46,7 @@ void quantize_groups(const T* w, uint8_t* out, T* scales, T* biases, int64_t g0,
       uint64_t packed = 0;
       for (int k = 0; k < 8; ++k) {
         float q = std::rint((float(wg[c + k]) - bias) / scale);
-        q = std::min(std::max(q, 0.0f), n_bins);
+        q = q > 0.0f ? std::min(q, n_bins) : 0.0f;  // NaN -> 0
         packed |= uint64_t(q) << (k * BITS);
       }
       std::memcpy(og + c * BITS / 8, &packed, BITS);  // little-endian: low codes first
