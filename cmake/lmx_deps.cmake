@@ -21,7 +21,7 @@ endif()
 # Compile flags shared by every lmx target.
 add_library(lmx_flags INTERFACE)
 target_compile_options(lmx_flags INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter>)
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers>)
 target_include_directories(lmx_flags INTERFACE ${PROJECT_SOURCE_DIR})
 if(LMX_NATIVE)
   target_compile_options(lmx_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
