@@ -21,8 +21,9 @@ configure: $(BUILD)/build.ninja
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-run: deps build
-	$(LMX) generate --prompt "In the beginning" --max-tokens 64
+run: deps configure
+	cmake --build $(BUILD) -j $(JOBS) --target lmx_cli
+	$(LMX) generate --prompt "In the beginning" --max-tokens 64 --temp 0.7 --seed 1
 
 test: deps build
 	python3 scripts/check_layers.py
