@@ -22,10 +22,18 @@ struct Pool {
   std::multimap<size_t, void*> free_blocks;  // size -> block
   size_t active = 0, peak = 0, cached = 0;
   size_t cache_limit = size_t(1) << 62;
+  explicit Pool(bool is_host = false) : host(is_host) {}
+  bool host;
+  // Host blocks go back to the system at exit (so leak checkers see no leak); device
+  // blocks are left to the driver, which may already be shut down.
+  ~Pool() {
+    if (host)
+      for (auto& [n, p] : free_blocks) std::free(p);
+  }
 };
 
 Pool& pool(Device d) {
-  static Pool cpu_pool;
+  static Pool cpu_pool(true);
   static Pool cuda_pools[16];
   if (d.type == DeviceType::cpu) return cpu_pool;
   return cuda_pools[d.index & 15];
