@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -17,6 +18,10 @@ namespace lmx {
 
 namespace {
 
+// Set once the host pool is destroyed at exit; later releases (arrays in other statics)
+// free directly. Trivially destructible, so it outlives every object.
+std::atomic<bool> g_host_pool_gone{false};
+
 struct Pool {
   std::mutex mu;
   std::multimap<size_t, void*> free_blocks;  // size -> block
@@ -27,8 +32,11 @@ struct Pool {
   // Host blocks go back to the system at exit (so leak checkers see no leak); device
   // blocks are left to the driver, which may already be shut down.
   ~Pool() {
-    if (host)
-      for (auto& [n, p] : free_blocks) std::free(p);
+    if (!host) return;
+    std::lock_guard lock(mu);
+    for (auto& [n, p] : free_blocks) std::free(p);
+    free_blocks.clear();
+    g_host_pool_gone = true;
   }
 };
 
@@ -106,6 +114,10 @@ std::shared_ptr<Buffer> allocate(size_t bytes, Device device) {
     pl.peak = std::max(pl.peak, pl.active);
   }
   return std::make_shared<Buffer>(ptr, size, device, [device](void* p, size_t n) {
+    if (device.type == DeviceType::cpu && g_host_pool_gone) {
+      std::free(p);
+      return;
+    }
     Pool& pl = pool(device);
     std::lock_guard lock(pl.mu);
     pl.active -= n;
