@@ -6,11 +6,12 @@
 #   scripts/cuda_device_run.sh prepare   # here: build build-cuda, stage .device/cuda
 #   scripts/cuda_device_run.sh run       # on the GPU machine, from the repository root;
 #                                        # logs and a summary go to $OUT (default /tmp/lmx-cuda)
-#   scripts/cuda_device_run.sh build     # on the GPU machine: build from source instead
 #
-# .device/ is git-ignored; carry .device/cuda with the call. The GPU machine (Ubuntu 24.04)
-# has CUDA, libstdc++, libgomp, OpenBLAS, PCRE2 and libcurl; the other shared libraries the
-# binaries need (fmt, utf8proc) travel in .device/cuda/lib.
+# .device/ is git-ignored; carry .device/cuda with the call. Building here costs no GPU
+# time and needs none of the -dev packages the GPU machine lacks (nlohmann-json, CLI11,
+# cpp-httplib, GoogleTest, utf8proc): the GPU machine (Ubuntu 24.04, newer glibc and
+# libstdc++) has CUDA, libgomp, OpenBLAS, PCRE2 and libcurl; fmt and utf8proc travel in
+# .device/cuda/lib.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STAGE=.device/cuda
@@ -98,21 +99,8 @@ EOF
   echo "total $((SECONDS - t0)) s"
 }
 
-# Builds on the GPU machine itself (slower; uses device time). Needs the -dev headers the
-# machine lacks carried in .device/cuda/include (nlohmann, CLI11, httplib.h) and GoogleTest
-# sources in .device/cuda/googletest (from /usr/src/googletest here).
-build() {
-  local inc=$PWD/$STAGE/include
-  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DLMX_CUDA=ON -DLMX_BENCH=OFF \
-    -DCMAKE_PREFIX_PATH="$PWD/$STAGE/prefix" -DCMAKE_CXX_FLAGS="-I$inc"
-  cmake --build "$BUILD" -j "$(nproc)" --target lmx_backend_tests lmx_cli
-  mkdir -p "$STAGE/bin"
-  cp "$BUILD/bin/lmx" "$BUILD/bin/lmx_backend_tests" "$STAGE/bin/"
-}
-
 case "${1:-}" in
   prepare) prepare ;;
   run) run ;;
-  build) build ;;
-  *) echo "usage: $0 prepare|run|build" >&2; exit 2 ;;
+  *) echo "usage: $0 prepare|run" >&2; exit 2 ;;
 esac

@@ -230,6 +230,29 @@ TEST(CudaParity, Reductions) {
   }
 }
 
+TEST(CudaParity, Scans) {
+  LMX_REQUIRE_GPU();
+  for (Dtype dt : {Dtype::float32, Dtype::bfloat16, Dtype::int32, Dtype::bool_}) {
+    Array x = rand_array({4, 37, 5}, dt, is_floating(dt) ? 0.9 : -3, is_floating(dt) ? 1.1 : 4, 35);
+    for (int axis : {0, 1, 2})
+      for (bool rev : {false, true}) {
+        std::string tag = std::string(dtype_name(dt)) + " axis " + std::to_string(axis) +
+                          (rev ? " reverse" : "");
+        check("cumsum " + tag, [=](auto& in) { return cumsum(in[0], axis, rev); }, {x},
+              float_tol(dt, 10.0));
+        check("cumsum exclusive " + tag, [=](auto& in) {
+          return cumsum(transpose(in[0], {2, 0, 1}), axis, rev, false);
+        }, {x}, float_tol(dt, 10.0));
+        if (dt != Dtype::bool_) {
+          check("cummax " + tag, [=](auto& in) { return cummax(in[0], axis, rev); }, {x}, {});
+          if (is_floating(dt))  // integer products overflow
+            check("cumprod " + tag, [=](auto& in) { return cumprod(in[0], axis, rev); }, {x},
+                  float_tol(dt, 10.0));
+        }
+      }
+  }
+}
+
 TEST(CudaParity, SoftmaxLogSumExp) {
   LMX_REQUIRE_GPU();
   for (Dtype dt : kFloats) {
@@ -394,6 +417,39 @@ TEST(CudaParity, QuantizedMatmul) {
         return quantized_matmul(in[0], in[1], in[2], in[3], false, c.group, c.bits);
       }, {xt, wq, s, b}, float_tol(dt, 20.0));
     }
+  }
+}
+
+TEST(CudaParity, QuantizeAndGatheredProducts) {
+  LMX_REQUIRE_GPU();
+  for (Dtype dt : kFloats) {
+    Array w = rand_array({6, 40, 128}, dt, -1, 1, 100);  // 6 experts of (40, 128)
+    for (int bits : {4, 3, 8}) {
+      std::string tag = std::to_string(bits) + "-bit " + std::string(dtype_name(dt));
+      for (int out : {0, 1, 2})
+        check("quantize output " + std::to_string(out) + " " + tag, [bits, out](auto& in) {
+          auto [q, sc, bi] = quantize(in[0], 64, bits);
+          return out == 0 ? q : out == 1 ? sc : bi;
+        }, {w}, {});
+      auto [wq, s, b] = [&] {
+        DeviceScope cpu(kCpu);
+        return quantize(w, 64, bits);
+      }();
+      Array lhs = astype(rand_array({9}, Dtype::int32, 0, 5, 101), Dtype::uint32);
+      Array rhs = astype(rand_array({9}, Dtype::int32, 0, 6, 102), Dtype::int32);
+      for (int64_t M : {1, 12}) {
+        Array x = rand_array({5, M, 128}, dt, -1, 1, 103);
+        check("gather_qmm M=" + std::to_string(M) + " " + tag, [bits](auto& in) {
+          return gather_qmm(in[0], in[1], in[2], in[3], in[4], in[5], true, 64, bits);
+        }, {x, wq, s, b, lhs, rhs}, float_tol(dt, 20.0));
+      }
+    }
+    Array a = rand_array({5, 3, 48}, dt, -1, 1, 104), bm = rand_array({6, 48, 20}, dt, -1, 1, 105);
+    check("gather_mm " + std::string(dtype_name(dt)), [](auto& in) {
+      return gather_mm(in[0], in[1], in[2], in[3]);
+    }, {a, bm, astype(rand_array({7}, Dtype::int32, 0, 5, 106), Dtype::int32),
+        astype(rand_array({7}, Dtype::int32, 0, 6, 107), Dtype::int32)},
+          dt == Dtype::float32 ? Tol{1e-4, 1e-4} : float_tol(dt, 2.0));
   }
 }
 

@@ -116,9 +116,19 @@ struct QmvArgs {
   void* y = nullptr;             // (M, N) dense
   int64_t M = 0, N = 0, K = 0;
   int group_size = 64, bits = 4;
+  // Several products in one launch (gather_qmm): product z reads x matrix lhs[z] and
+  // weight rhs[z] (z itself when null) at these element strides, writes y + z * M * N.
+  int64_t products = 1;
+  const int32_t* lhs = nullptr;
+  const int32_t* rhs = nullptr;
+  int64_t x_stride = 0, w_stride = 0, s_stride = 0;  // w_stride in bytes
 };
 // y = x @ dequantize(w)^T for few rows of x (GEMV), x/scales/biases/y of `dt`.
 void launch_qmv(Dtype dt, const QmvArgs& a, cudaStream_t stream);
+// Quantizes w (groups * group_size values, dense) as the CPU does, bit for bit: codes
+// into `out` (packed rows), one scale and bias per group.
+void launch_quantize(Dtype dt, const void* w, uint8_t* out, void* scales, void* biases,
+                     int64_t groups, int group_size, int bits, cudaStream_t stream);
 // out (rows, cols) = code * scale + bias (float32 arithmetic) from packed rows.
 void launch_dequantize(Dtype dt, const uint8_t* w, const void* scales, const void* biases, void* out,
                        int64_t rows, int64_t cols, int group_size, int bits, cudaStream_t stream);

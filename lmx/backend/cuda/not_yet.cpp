@@ -4,7 +4,6 @@
 #include "lmx/core/error.h"
 #include "lmx/core/primitives.h"
 #include "lmx/core/primitives_fast.h"
-#include "lmx/core/primitives_quantized.h"
 #include "lmx/core/primitives_random.h"
 #include "lmx/core/primitives_sort.h"
 
@@ -15,13 +14,9 @@
 
 namespace lmx {
 
-LMX_CUDA_NOT_YET(Scan)
 LMX_CUDA_NOT_YET(Sort)
 LMX_CUDA_NOT_YET(Partition)
 LMX_CUDA_NOT_YET(RandomBits)
 LMX_CUDA_NOT_YET(Conv1d)
-LMX_CUDA_NOT_YET(AffineQuantize)
-LMX_CUDA_NOT_YET(GatherMM)
-LMX_CUDA_NOT_YET(GatherQMM)
 
 }  // namespace lmx

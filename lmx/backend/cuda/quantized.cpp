@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// Quantized matrix products on the GPU: the GEMV kernel for decode (x @ W^T with few rows
-// of x), otherwise the weight is dequantized to x's dtype and multiplied with cuBLAS.
+// Quantization on the GPU: quantize/dequantize, and quantized matrix products: the GEMV
+// kernel for decode (x @ W^T with few rows of x, also for gathered experts), otherwise the
+// weight is dequantized to x's dtype and multiplied with cuBLAS.
 #include "lmx/backend/cuda/eval.h"
 #include "lmx/core/ops.h"
 #include "lmx/core/primitives_quantized.h"
@@ -52,6 +53,18 @@ void Dequantize::eval_cuda(const std::vector<Array>& inputs, std::vector<Array>&
   cuda::check_launch(name());
 }
 
+void AffineQuantize::eval_cuda(const std::vector<Array>& inputs, std::vector<Array>& outputs) {
+  check_affine(p_, name());
+  Array w = contiguous(inputs[0]);
+  LMX_CHECK(is_floating(w.dtype()), DtypeError, name(), "needs a float matrix, got {}",
+            dtype_name(w.dtype()));
+  for (auto& o : outputs) o.allocate();
+  cuda::launch_quantize(w.dtype(), w.raw_data(), outputs[0].data<uint8_t>(),
+                        outputs[1].raw_data(), outputs[2].raw_data(), w.size() / p_.group_size,
+                        p_.group_size, p_.bits, cuda::stream_of(w));
+  cuda::check_launch(name());
+}
+
 void QuantizedMatmul::eval_cuda(const std::vector<Array>& inputs, std::vector<Array>& outputs) {
   check_affine(p_, name());
   Array& out = outputs[0];
@@ -89,6 +102,62 @@ void QuantizedMatmul::eval_cuda(const std::vector<Array>& inputs, std::vector<Ar
     cuda::launch_qmv(out.dtype(), qa, stream);
     cuda::check_launch(name());
   }
+}
+
+}  // namespace lmx
+
+namespace lmx {
+
+// Indices stay on the device: the GEMV reads x and the expert through them. Other shapes
+// gather the operands (take) and run the batched product.
+void GatherQMM::eval_cuda(const std::vector<Array>& inputs, std::vector<Array>& outputs) {
+  check_affine(p_, name());
+  Array& out = outputs[0];
+  Array x = contiguous(inputs[0]), w = contiguous(inputs[1]);
+  Array s = contiguous(inputs[2]), b = contiguous(inputs[3]);
+  Array lhs = contiguous(astype(inputs[4], Dtype::int32));
+  Array rhs = contiguous(astype(inputs[5], Dtype::int32));
+  int64_t M = x.shape(1), K = x.shape(2), N = out.shape(2), I = lhs.size();
+  if (!transpose_ || M > kGemvMaxRows) {
+    Array y = quantized_matmul(take(x, lhs, 0), take(w, rhs, 0), take(s, rhs, 0),
+                               take(b, rhs, 0), transpose_, p_.group_size, p_.bits);
+    std::vector<Array> o{out};
+    AsType().eval_cuda({y}, o);
+    out = o[0];
+    return;
+  }
+  out.allocate();
+  if (out.size() == 0) return;
+  cudaStream_t stream = cuda::stream_of(out);
+  constexpr int64_t kMaxProducts = 65535;  // grid.z
+  for (int64_t z0 = 0; z0 < I; z0 += kMaxProducts) {
+    cuda::QmvArgs qa{.x = x.raw_data(),
+                     .w = w.data<uint8_t>(),
+                     .scales = s.raw_data(),
+                     .biases = b.raw_data(),
+                     .y = static_cast<char*>(out.raw_data()) + z0 * M * N * int64_t(out.itemsize()),
+                     .M = M,
+                     .N = N,
+                     .K = K,
+                     .group_size = p_.group_size,
+                     .bits = p_.bits,
+                     .products = std::min(kMaxProducts, I - z0),
+                     .lhs = lhs.data<int32_t>() + z0,
+                     .rhs = rhs.data<int32_t>() + z0,
+                     .x_stride = M * K,
+                     .w_stride = w.size() / w.shape(0) * 4,
+                     .s_stride = s.size() / s.shape(0)};
+    cuda::launch_qmv(out.dtype(), qa, stream);
+    cuda::check_launch(name());
+  }
+}
+
+void GatherMM::eval_cuda(const std::vector<Array>& inputs, std::vector<Array>& outputs) {
+  Array& out = outputs[0];
+  Array y = matmul(take(inputs[0], inputs[2], 0), take(inputs[1], inputs[3], 0));
+  std::vector<Array> o{out};
+  AsType().eval_cuda({y}, o);
+  out = o[0];
 }
 
 }  // namespace lmx

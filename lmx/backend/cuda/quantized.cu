@@ -37,13 +37,16 @@ __global__ void qmv_kernel(QmvArgs a) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t n = int64_t(blockIdx.x) * kWarps + warp;
   const int64_t m0 = int64_t(blockIdx.y) * kRows;
+  const int64_t z = blockIdx.z;
   if (n >= a.N) return;
+  const int64_t xi = a.lhs ? a.lhs[z] : z, wi = a.rhs ? a.rhs[z] : z;
   const int rows = a.M - m0 < kRows ? int(a.M - m0) : kRows;
   const int64_t G = a.K / a.group_size, chunks = a.K / 8;
-  const uint8_t* wr = a.w + n * (a.K * BITS / 8);
-  const T* sc = static_cast<const T*>(a.scales) + n * G;
-  const T* bi = static_cast<const T*>(a.biases) + n * G;
-  const T* x = static_cast<const T*>(a.x) + m0 * a.K;
+  const uint8_t* wr = a.w + wi * a.w_stride + n * (a.K * BITS / 8);
+  const T* sc = static_cast<const T*>(a.scales) + wi * a.s_stride + n * G;
+  const T* bi = static_cast<const T*>(a.biases) + wi * a.s_stride + n * G;
+  const T* x = static_cast<const T*>(a.x) + xi * a.x_stride + m0 * a.K;
+  T* y = static_cast<T*>(a.y) + z * a.M * a.N;
   float acc[kRows];
 #pragma unroll
   for (int r = 0; r < kRows; ++r) acc[r] = 0.0f;
@@ -74,7 +77,7 @@ __global__ void qmv_kernel(QmvArgs a) {
   for (int r = 0; r < kRows; ++r) {
     float v = acc[r];
     for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-    if (lane == 0 && r < rows) static_cast<T*>(a.y)[(m0 + r) * a.N + n] = from_float<T>(v);
+    if (lane == 0 && r < rows) y[(m0 + r) * a.N + n] = from_float<T>(v);
   }
 }
 
@@ -95,6 +98,46 @@ __global__ void dequantize_kernel(const uint8_t* w, const T* scales, const T* bi
   }
 }
 
+// One thread per group, the same float32 steps as the CPU kernel so results are equal.
+template <typename T, int BITS>
+__global__ void quantize_kernel(const T* w, uint8_t* out, T* scales, T* biases, int64_t groups,
+                                int gs) {
+  constexpr float n_bins = float((1 << BITS) - 1);
+  constexpr float eps = 1e-7f;
+  for (int64_t g = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; g < groups;
+       g += int64_t(gridDim.x) * blockDim.x) {
+    const T* wg = w + g * gs;
+    float w_min = INFINITY, w_max = -INFINITY;
+    for (int j = 0; j < gs; ++j) {
+      float v = to_float(wg[j]);
+      w_max = fmaxf(w_max, v);
+      w_min = fminf(w_min, v);
+    }
+    bool min_edge = fabsf(w_min) > fabsf(w_max);
+    float scale = fmaxf(__fdiv_rn(w_max - w_min, n_bins), eps);
+    scale = min_edge ? scale : -scale;
+    float edge = min_edge ? w_min : w_max;
+    float q0 = rintf(__fdiv_rn(edge, scale));
+    float bias = 0.0f;
+    if (q0 != 0.0f) {
+      scale = __fdiv_rn(edge, q0);
+      bias = edge;
+    }
+    uint8_t* og = out + g * gs * BITS / 8;
+    for (int c = 0; c < gs; c += 8) {
+      uint64_t packed = 0;
+      for (int k = 0; k < 8; ++k) {
+        float q = rintf(__fdiv_rn(__fsub_rn(to_float(wg[c + k]), bias), scale));
+        q = q > 0.0f ? fminf(q, n_bins) : 0.0f;  // NaN -> 0
+        packed |= uint64_t(q) << (k * BITS);
+      }
+      for (int i = 0; i < BITS; ++i) og[c * BITS / 8 + i] = uint8_t(packed >> (8 * i));
+    }
+    scales[g] = from_float<T>(scale);
+    biases[g] = from_float<T>(bias);
+  }
+}
+
 template <typename F>
 void dispatch_bits(int bits, F&& f) {
   switch (bits) {
@@ -110,12 +153,26 @@ void dispatch_bits(int bits, F&& f) {
 }  // namespace
 
 void launch_qmv(Dtype dt, const QmvArgs& a, cudaStream_t stream) {
-  if (a.M == 0 || a.N == 0) return;
-  dim3 grid(unsigned((a.N + kWarps - 1) / kWarps), unsigned((a.M + kRows - 1) / kRows));
+  if (a.M == 0 || a.N == 0 || a.products == 0) return;
+  dim3 grid(unsigned((a.N + kWarps - 1) / kWarps), unsigned((a.M + kRows - 1) / kRows),
+            unsigned(a.products));
   dispatch_float_dtype(dt, [&](auto t) {
     using T = decltype(t);
     dispatch_bits(a.bits, [&](auto b) {
       qmv_kernel<T, decltype(b)::value><<<grid, kWarps * 32, 0, stream>>>(a);
+    });
+  });
+}
+
+void launch_quantize(Dtype dt, const void* w, uint8_t* out, void* scales, void* biases,
+                     int64_t groups, int group_size, int bits, cudaStream_t stream) {
+  if (groups == 0) return;
+  dispatch_float_dtype(dt, [&](auto t) {
+    using T = decltype(t);
+    dispatch_bits(bits, [&](auto b) {
+      quantize_kernel<T, decltype(b)::value><<<grid_for(groups, 128), 128, 0, stream>>>(
+          static_cast<const T*>(w), out, static_cast<T*>(scales), static_cast<T*>(biases),
+          groups, group_size);
     });
   });
 }
