@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "lmx/models/load.h"
 
+#include <fstream>
+
 #include "lmx/core/error.h"
 #include "lmx/core/ops.h"
 #include "lmx/nn/layers.h"
@@ -59,11 +61,34 @@ void quantize_modules(nn::Module& model, const io::QuantizationConfig& q,
   });
 }
 
+namespace {
+
+// Physical memory plus swap, in bytes (0 when unknown).
+size_t memory_limit() {
+  std::ifstream f("/proc/meminfo");
+  std::string key;
+  size_t kb = 0, total = 0;
+  std::string unit;
+  while (f >> key >> kb >> unit)
+    if (key == "MemTotal:" || key == "SwapTotal:") total += kb * 1024;
+  return total;
+}
+
+}  // namespace
+
 std::shared_ptr<Model> load_model(const fs::path& dir, const LoadOptions& opts) {
   io::ModelConfig config = io::ModelConfig::load(dir);
   auto model = create_model(config);
   std::map<std::string, Array> weights;
-  for (auto& [name, view] : io::load_safetensors_dir(dir)) weights.emplace(name, to_array(view));
+  size_t bytes = 0;
+  for (auto& [name, view] : io::load_safetensors_dir(dir)) {
+    bytes += view.nbytes;
+    weights.emplace(name, to_array(view));
+  }
+  if (size_t limit = memory_limit(); limit > 0 && bytes > limit)
+    raise<OutOfMemoryError>("load", "{} needs {:.1f} GB for its weights; this machine has {:.1f} GB "
+                            "of memory and swap", dir.string(), double(bytes) / 1e9,
+                            double(limit) / 1e9);
   // Multimodal checkpoints: keep the language model's weights under its own names.
   if (config.has_text_config()) {
     std::map<std::string, Array> text;

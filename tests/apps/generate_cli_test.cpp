@@ -153,3 +153,30 @@ TEST(GenerateCli, RepoIdFromTheHuggingFaceCache) {
   EXPECT_NE(r.out.find("lmx: error:"), std::string::npos) << r.out;
   fs::remove_all(cache);
 }
+
+TEST(GenerateCli, ModelTooLargeForMemoryIsAnError) {
+  // A sparse safetensors file that claims 64 GiB of weights (takes no disk space).
+  LMX_REQUIRE_SHARED("fixtures/hf-tiny/llama/config.json");
+  namespace fs = std::filesystem;
+  auto dir = fs::temp_directory_path() / "lmx_huge_model";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  fs::copy_file(lmx::testing::fixture_dir("llama") / "config.json", dir / "config.json");
+  fs::copy_file(lmx::testing::fixture_dir("llama") / "tokenizer.json", dir / "tokenizer.json");
+  const uint64_t n = uint64_t(1) << 36;  // bytes
+  std::string header = "{\"model.embed_tokens.weight\":{\"dtype\":\"F32\",\"shape\":[" +
+                       std::to_string(n / 4 / 1024) + ",1024],\"data_offsets\":[0," +
+                       std::to_string(n) + "]}}";
+  while (header.size() % 8) header += ' ';
+  {
+    std::ofstream f(dir / "model.safetensors", std::ios::binary);
+    uint64_t len = header.size();
+    f.write(reinterpret_cast<const char*>(&len), 8);
+    f << header;
+  }
+  fs::resize_file(dir / "model.safetensors", 8 + header.size() + n);
+  auto r = run("generate --model " + dir.string() + " --prompt hi");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.out.find("needs"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
