@@ -253,6 +253,27 @@ TEST(CudaParity, Scans) {
   }
 }
 
+TEST(CudaParity, SortAndPartition) {
+  LMX_REQUIRE_GPU();
+  for (Dtype dt : {Dtype::float32, Dtype::bfloat16, Dtype::int32, Dtype::uint8, Dtype::int64}) {
+    // Few distinct values, so ties show whether the order is stable.
+    Array x = rand_array({5, 300, 3}, dt, 0, 40, 37);
+    std::string tag = std::string(dtype_name(dt));
+    for (int axis : {1, 0, 2}) {
+      std::string t = tag + " axis " + std::to_string(axis);
+      check("sort " + t, [axis](auto& in) { return sort(in[0], axis); }, {x}, {});
+      check("argsort " + t, [axis](auto& in) { return argsort(in[0], axis); }, {x}, {});
+      int kth = int(x.shape(axis) / 2);
+      check("partition kth " + t, [axis, kth](auto& in) {
+        return slice(partition(in[0], kth, axis), axis, kth, kth + 1);
+      }, {x}, {});
+      check("argpartition values " + t, [axis, kth](auto& in) {
+        return sort(take_along_axis(in[0], argpartition(in[0], kth, axis), axis), axis);
+      }, {x}, {});
+    }
+  }
+}
+
 TEST(CudaParity, SoftmaxLogSumExp) {
   LMX_REQUIRE_GPU();
   for (Dtype dt : kFloats) {

@@ -5,7 +5,6 @@
 #include "lmx/core/primitives.h"
 #include "lmx/core/primitives_fast.h"
 #include "lmx/core/primitives_random.h"
-#include "lmx/core/primitives_sort.h"
 
 #define LMX_CUDA_NOT_YET(Class)                                                     \
   void Class::eval_cuda(const std::vector<Array>&, std::vector<Array>&) {          \
@@ -14,8 +13,6 @@
 
 namespace lmx {
 
-LMX_CUDA_NOT_YET(Sort)
-LMX_CUDA_NOT_YET(Partition)
 LMX_CUDA_NOT_YET(RandomBits)
 LMX_CUDA_NOT_YET(Conv1d)
 
