@@ -147,11 +147,15 @@ std::string StreamingDetokenizer::add(int32_t id) {
 std::string StreamingDetokenizer::finish() {
   std::string all = decode_range(0, ids_.size());
   std::string rest;
-  if (all.compare(0, emitted_.size(), emitted_) == 0)
+  if (all.compare(0, emitted_.size(), emitted_) == 0) {
     rest = all.substr(emitted_.size());
-  else
-    rest = decode_range(prefix_offset_, ids_.size())
-               .substr(decode_range(prefix_offset_, read_offset_).size());
+  } else {
+    // Not expected: the windowed decodes disagreed with the full one. Emit the window's
+    // unflushed tail rather than repeat text.
+    std::string prefix = decode_range(prefix_offset_, read_offset_);
+    std::string full = decode_range(prefix_offset_, ids_.size());
+    if (full.size() > prefix.size()) rest = full.substr(prefix.size());
+  }
   emitted_ += rest;
   prefix_offset_ = read_offset_ = ids_.size();
   return rest;
