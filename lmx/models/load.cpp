@@ -5,6 +5,7 @@
 
 #include "lmx/core/error.h"
 #include "lmx/core/ops.h"
+#include "lmx/models/moe.h"
 #include "lmx/nn/layers.h"
 
 namespace lmx::models {
@@ -52,6 +53,11 @@ void quantize_modules(nn::Module& model, const io::QuantizationConfig& q,
       if (dynamic_cast<nn::QuantizedLinear*>(lin)) return nullptr;
       return std::make_shared<nn::QuantizedLinear>(lin->in_features(), lin->out_features(),
                                                    lin->has_bias(), p);
+    }
+    if (auto* sw = dynamic_cast<SwitchLinear*>(&m)) {
+      if (dynamic_cast<QuantizedSwitchLinear*>(sw)) return nullptr;
+      return std::make_shared<QuantizedSwitchLinear>(sw->in_features(), sw->out_features(),
+                                                     sw->num_experts(), sw->has_bias(), p);
     }
     if (auto* emb = dynamic_cast<nn::Embedding*>(&m)) {
       if (dynamic_cast<nn::QuantizedEmbedding*>(emb)) return nullptr;

@@ -29,8 +29,8 @@ std::shared_ptr<Model> load_model(const std::filesystem::path& dir, const LoadOp
 // A safetensors tensor as an Array (borrowing the mapped memory where possible).
 Array to_array(const io::TensorView& t);
 
-// Replaces Linear/Embedding modules that have "<path>.scales" in `weights` with their
-// quantized variants, with bits and group size from `q` (per-module overrides first).
+// Replaces Linear/Embedding/SwitchLinear modules that have "<path>.scales" in `weights`
+// with their quantized variants, with bits and group size from `q` (per-module overrides first).
 void quantize_modules(nn::Module& model, const io::QuantizationConfig& q,
                       const std::map<std::string, Array>& weights);
 

@@ -70,5 +70,11 @@ void register_exaone4();
 void register_ernie4_5();
 void register_helium();
 void register_nemotron();
+void register_mixtral();
+void register_qwen2_moe();
+void register_qwen3_moe();
+void register_olmoe();
+void register_deepseek();
+void register_gpt_oss();
 
 }  // namespace lmx::models

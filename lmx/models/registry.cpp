@@ -34,6 +34,12 @@ void register_all() {
     register_ernie4_5();
     register_helium();
     register_nemotron();
+    register_mixtral();
+    register_qwen2_moe();
+    register_qwen3_moe();
+    register_olmoe();
+    register_deepseek();
+    register_gpt_oss();
   });
 }
 }  // namespace

@@ -64,6 +64,10 @@ Attention::Attention(const AttentionConfig& c, std::shared_ptr<const RoPE> rope)
     }
     return nullptr;
   };
+  if (c.sinks) {
+    sinks = Array::placeholder({c.num_heads}, Dtype::float32, default_device());
+    register_parameter("sinks", sinks);
+  }
   q_norm = norm(c.num_heads);
   k_norm = norm(c.num_kv_heads);
   if (q_norm) {
@@ -115,7 +119,7 @@ Array Attention::operator()(const Array& x, nn::Cache* cache) {
   }
   // The cache stores k and v in its own format and attends over everything it holds.
   nn::AttentionSpec spec{
-      .scale = c_.scale, .sliding_window = c_.sliding_window, .softcap = c_.softcap, .sinks = {}};
+      .scale = c_.scale, .sliding_window = c_.sliding_window, .softcap = c_.softcap, .sinks = sinks};
   Array o = cache ? static_cast<nn::KVCacheBase*>(cache)->attend(q, k, v, spec)
                   : nn::attend_uncached(q, k, v, spec);  // (B, H, L, D)
   o = reshape(transpose(o, {0, 2, 1, 3}), {B, L, H * D});
@@ -160,7 +164,7 @@ Array MLP::operator()(const Array& x) { return (*down)(act_((*up)(x))); }
 
 TransformerBlock::TransformerBlock(BlockConfig c) : c_(std::move(c)) {
   register_module(c_.attn_name, c_.attn);
-  register_module("mlp", c_.mlp);
+  register_module(c_.mlp_name, c_.mlp);
   if (c_.pre_attn) register_module(c_.pre_attn_name, c_.pre_attn);
   if (c_.post_attn) register_module(c_.post_attn_name, c_.post_attn);
   if (c_.pre_mlp) register_module(c_.pre_mlp_name, c_.pre_mlp);

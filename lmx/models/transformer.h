@@ -51,6 +51,7 @@ struct AttentionConfig {
   int64_t sliding_window = 0;     // 0: full attention
   float softcap = 0.0f;           // attention logit softcap (gemma2)
   bool use_rope = true;           // false for NoPE layers
+  bool sinks = false;             // learned per-head sink logits, parameter "sinks" (gpt-oss)
   // Checkpoint names. A non-empty qkv_name loads one fused input projection whose rows
   // are [q | k | v] (phi3), or [q_h | k_h | v_h] per head with qkv_per_head (gpt_neox).
   std::string qkv_name = {};
@@ -72,6 +73,7 @@ class Attention : public nn::Module {
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, qkv_proj, o_proj;
   std::shared_ptr<nn::Norm> q_norm, k_norm;
+  Array sinks;  // (num_heads,) when the config has sinks
 
  private:
   AttentionConfig c_;
@@ -136,6 +138,7 @@ struct BlockConfig {
   std::shared_ptr<nn::Norm> pre_attn = nullptr, post_attn = nullptr, pre_mlp = nullptr,
                             post_mlp = nullptr;
   std::string attn_name = "self_attn";
+  std::string mlp_name = "mlp";  // block_sparse_moe (mixtral)
   std::string pre_attn_name = "input_layernorm";
   std::string post_attn_name = "post_attention_layernorm";
   std::string pre_mlp_name = "post_attention_layernorm";

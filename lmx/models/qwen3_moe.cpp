@@ -1,0 +1,68 @@
+// SPDX-License-Identifier: MIT
+// Qwen3-MoE: Qwen3 attention (per-head q/k RMSNorm) with sparse MoE feed-forwards
+// (softmax router, top-k, optional renormalization); layers in mlp_only_layers, or off
+// the decoder_sparse_step, keep a dense MLP. As in MLX-LM's qwen3_moe.py.
+#include <algorithm>
+
+#include "lmx/models/model.h"
+#include "lmx/models/moe.h"
+#include "lmx/models/transformer.h"
+
+namespace lmx::models {
+
+namespace {
+
+class Qwen3Moe : public CausalLM {
+ public:
+  using CausalLM::CausalLM;
+  std::map<std::string, Array> sanitize(std::map<std::string, Array> w) override {
+    return CausalLM::sanitize(stack_experts(std::move(w)));
+  }
+};
+
+std::shared_ptr<Model> make_qwen3_moe(const io::ModelConfig& c) {
+  int64_t hidden = c.get<int64_t>("hidden_size");
+  float eps = c.get<float>("rms_norm_eps", 1e-6f);
+  AttentionConfig attn = attention_config(c);
+  attn.qkv_bias = attn.o_bias = c.get<bool>("attention_bias", false);
+  attn.qk_norm = QKNorm::rms;
+  attn.norm_eps = eps;
+  if (c.get<bool>("use_sliding_window", false))
+    attn.sliding_window = c.get<int64_t>("sliding_window", 0);
+  auto rope = std::make_shared<const RoPE>(c.rope(), attn.head_dim,
+                                           c.get<int64_t>("max_position_embeddings", 4096));
+  int64_t experts = c.get<int64_t>("num_experts", c.get<int64_t>("num_local_experts", 0));
+  MoEConfig moe{.hidden = hidden,
+                .intermediate = c.get<int64_t>("moe_intermediate_size"),
+                .num_experts = experts,
+                .router = {.top_k = c.get<int64_t>("num_experts_per_tok"),
+                           .norm_topk_prob = c.get<bool>("norm_topk_prob", false)}};
+  auto dense_layers = c.get<std::vector<int64_t>>("mlp_only_layers", {});
+  int64_t step = c.get<int64_t>("decoder_sparse_step", 1);
+  std::vector<std::shared_ptr<DecoderLayer>> layers;
+  for (int64_t i = 0; i < c.get<int64_t>("num_hidden_layers"); ++i) {
+    bool sparse = experts > 0 && (i + 1) % step == 0 &&
+                  std::find(dense_layers.begin(), dense_layers.end(), i) == dense_layers.end();
+    std::shared_ptr<FeedForward> mlp;
+    if (sparse)
+      mlp = std::make_shared<SparseMoeBlock>(moe);
+    else
+      mlp = std::make_shared<GatedMLP>(hidden, c.get<int64_t>("intermediate_size"), false);
+    layers.push_back(std::make_shared<TransformerBlock>(
+        BlockConfig{.attn = std::make_shared<Attention>(attn, rope),
+                    .mlp = mlp,
+                    .pre_attn = std::make_shared<nn::RMSNorm>(hidden, eps),
+                    .pre_mlp = std::make_shared<nn::RMSNorm>(hidden, eps)}));
+  }
+  CausalLMConfig lm{.vocab_size = c.get<int64_t>("vocab_size"),
+                    .hidden_size = hidden,
+                    .tie_word_embeddings = c.tie_word_embeddings(false)};
+  return std::make_shared<Qwen3Moe>(c, lm, std::move(layers),
+                                    std::make_shared<nn::RMSNorm>(hidden, eps));
+}
+
+}  // namespace
+
+void register_qwen3_moe() { static ModelRegistrar r({"qwen3_moe"}, make_qwen3_moe); }
+
+}  // namespace lmx::models
