@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "lmx/generate/prompt_cache.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "lmx/core/error.h"
 #include "lmx/core/ops.h"
 #include "lmx/io/safetensors.h"
 #include "lmx/models/load.h"
+#include "lmx/nn/ssm_cache.h"
 
 namespace lmx {
 
@@ -51,14 +53,23 @@ void save_prompt_cache(const std::string& path, const nn::CacheList& cache,
     const auto& c = cache[i];
     auto state = c->state();
     bool quantized = c->class_name() == "QuantizedKVCache";
-    for (size_t j = 0; j < state.size(); ++j) {
-      Array a = contiguous(to_device(state[j], kCpu));
+    // MLX-LM's ArraysCache state is (arrays, left_padding, lengths): "<layer>.0.<j>", then
+    // "<layer>.1" and "<layer>.2", empty when unused.
+    bool arrays = c->class_name() == "ArraysCache";
+    auto add = [&](const std::string& name, const Array& s) {
+      Array a = contiguous(to_device(s, kCpu));
       keep_alive.push_back(a);
+      views.push_back({name, code_of(a.dtype()), a.shape(), a.raw_data(), a.nbytes(), nullptr});
+    };
+    for (size_t j = 0; j < state.size(); ++j) {
       std::string name = std::to_string(i) + "." +
                          (quantized ? std::to_string(j / 3) + "." + std::to_string(j % 3)
+                          : arrays  ? "0." + std::to_string(j)
                                     : std::to_string(j));
-      views.push_back({name, code_of(a.dtype()), a.shape(), a.raw_data(), a.nbytes(), nullptr});
+      add(name, state[j]);
     }
+    if (arrays && !state.empty())
+      for (const char* s : {".1", ".2"}) add(std::to_string(i) + s, zeros({0}));
     auto ms = c->meta_state();
     if (ms.empty()) {
       meta["0." + std::to_string(i)] = "";
@@ -121,6 +132,15 @@ nn::CacheList load_prompt_cache(const std::string& path,
       if (file.contains(p + "0.0"))
         for (const char* s : {"0.0", "0.1", "0.2", "1.0", "1.1", "1.2"}) state.push_back(get(p + s));
       c = std::make_shared<nn::QuantizedKVCache>();
+    } else if (cls == "ArraysCache" || cls == "MambaCache") {
+      // "<layer>.0.<j>" (MLX-LM now) or "<layer>.<j>" (older MLX-LM, and its MambaCache).
+      bool nested = file.contains(p + "0.0");
+      for (int j = 0;; ++j) {
+        std::string name = p + (nested ? "0." : "") + std::to_string(j);
+        if (!file.contains(name)) break;
+        state.push_back(get(name));
+      }
+      c = std::make_shared<nn::ArraysCache>(std::max<int>(1, int(state.size())));
     } else {
       raise<ValueError>("load_prompt_cache", "{}: cache class '{}' is not supported", path, cls);
     }

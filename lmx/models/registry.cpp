@@ -34,6 +34,9 @@ void register_all() {
     register_ernie4_5();
     register_helium();
     register_nemotron();
+    register_mamba();
+    register_mamba2();
+    register_lfm2();
     register_mixtral();
     register_qwen2_moe();
     register_qwen3_moe();

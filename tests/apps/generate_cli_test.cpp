@@ -43,7 +43,8 @@ const std::vector<std::string> kSupported = {
     "llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "gemma3",
     "phi", "phi3", "starcoder2", "cohere", "olmo2", "granite", "stablelm", "gpt_neox",
     "gpt2", "smollm3", "glm4", "exaone4", "ernie4_5", "helium", "nemotron",
-    "mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v2", "deepseek_v3", "gpt_oss"};
+    "mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v2", "deepseek_v3", "gpt_oss",
+    "mamba", "mamba2", "lfm2"};
 
 }  // namespace
 
