@@ -73,6 +73,7 @@ void register_nemotron();
 void register_mamba();
 void register_mamba2();
 void register_lfm2();
+void register_qwen3_next();
 void register_mixtral();
 void register_qwen2_moe();
 void register_qwen3_moe();

@@ -37,6 +37,7 @@ void register_all() {
     register_mamba();
     register_mamba2();
     register_lfm2();
+    register_qwen3_next();
     register_mixtral();
     register_qwen2_moe();
     register_qwen3_moe();

@@ -44,7 +44,7 @@ const std::vector<std::string> kSupported = {
     "phi", "phi3", "starcoder2", "cohere", "olmo2", "granite", "stablelm", "gpt_neox",
     "gpt2", "smollm3", "glm4", "exaone4", "ernie4_5", "helium", "nemotron",
     "mixtral", "qwen2_moe", "qwen3_moe", "olmoe", "deepseek_v2", "deepseek_v3", "gpt_oss",
-    "mamba", "mamba2", "lfm2"};
+    "mamba", "mamba2", "lfm2", "qwen3_next"};
 
 }  // namespace
 
