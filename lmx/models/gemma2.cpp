@@ -31,7 +31,8 @@ std::shared_ptr<Model> make_gemma2(const io::ModelConfig& c) {
   attn.qkv_bias = attn.o_bias = c.get<bool>("attention_bias", false);
   attn.norm_eps = eps;
   attn.scale = 1.0f / std::sqrt(c.get<float>("query_pre_attn_scalar", 256.0f));
-  attn.softcap = c.get<float>("attn_logit_softcapping", gemma3 ? 0.0f : 50.0f);
+  // Gemma 3 configs carry attn_logit_softcapping, but transformers and MLX-LM ignore it.
+  attn.softcap = gemma3 ? 0.0f : c.get<float>("attn_logit_softcapping", 50.0f);
 
   std::vector<std::string> types = c.layer_types();
   if (types.empty()) {  // Gemma 2 alternates; Gemma 3 has one full layer in every pattern

@@ -118,8 +118,10 @@ Array Attention::operator()(const Array& x, nn::Cache* cache) {
     k = (*rope_)(k, offset);
   }
   // The cache stores k and v in its own format and attends over everything it holds.
-  nn::AttentionSpec spec{
-      .scale = c_.scale, .sliding_window = c_.sliding_window, .softcap = c_.softcap, .sinks = sinks};
+  nn::AttentionSpec spec{.scale = c_.scale,
+                         .sliding_window = c_.sliding_window,
+                         .softcap = c_.softcap,
+                         .sinks = sinks};
   Array o = cache ? static_cast<nn::KVCacheBase*>(cache)->attend(q, k, v, spec)
                   : nn::attend_uncached(q, k, v, spec);  // (B, H, L, D)
   o = reshape(transpose(o, {0, 2, 1, 3}), {B, L, H * D});
@@ -225,6 +227,16 @@ Array CausalLM::operator()(const Array& inputs, nn::CacheList* cache) {
     logits = multiply(tanh(divide(logits, cap)), cap);
   }
   return logits;
+}
+
+nn::CacheList CausalLM::make_cache(const nn::CacheOptions& opts) {
+  nn::CacheList caches = Model::make_cache(opts);
+  for (size_t i = 0; i < caches.size(); ++i) {
+    int64_t window = model->layers[i]->sliding_window();
+    if (window > 0 && (opts.max_kv_size == 0 || window < opts.max_kv_size))
+      caches[i] = std::make_shared<nn::RotatingKVCache>(window, 0);
+  }
+  return caches;
 }
 
 std::map<std::string, Array> CausalLM::sanitize(std::map<std::string, Array> w) {

@@ -70,6 +70,7 @@ class Attention : public nn::Module {
   Attention(const AttentionConfig& c, std::shared_ptr<const RoPE> rope);
   // x (B, L, hidden) -> (B, L, hidden); `cache` may be null.
   Array operator()(const Array& x, nn::Cache* cache);
+  int64_t sliding_window() const { return c_.sliding_window; }
 
   std::shared_ptr<nn::Linear> q_proj, k_proj, v_proj, qkv_proj, o_proj;
   std::shared_ptr<nn::Norm> q_norm, k_norm;
@@ -125,6 +126,8 @@ class MLP : public FeedForward {
 class DecoderLayer : public nn::Module {
  public:
   virtual Array operator()(const Array& x, nn::Cache* cache) = 0;
+  // The layer's attention window (0: full attention); its cache needs no more tokens.
+  virtual int64_t sliding_window() const { return 0; }
 };
 
 // A block's parts and where its norms sit; a null norm is absent. Names are the
@@ -151,6 +154,7 @@ class TransformerBlock : public DecoderLayer {
  public:
   explicit TransformerBlock(BlockConfig c);
   Array operator()(const Array& x, nn::Cache* cache) override;
+  int64_t sliding_window() const override { return c_.attn->sliding_window(); }
 
  private:
   BlockConfig c_;
@@ -194,6 +198,9 @@ class CausalLM : public Model {
   CausalLM(const io::ModelConfig& config, CausalLMConfig lm,
            std::vector<std::shared_ptr<DecoderLayer>> layers, std::shared_ptr<nn::Norm> norm);
   Array operator()(const Array& inputs, nn::CacheList* cache) override;
+  // Sliding-window layers get a RotatingKVCache of the window's size (as MLX-LM); the
+  // others follow `opts`.
+  nn::CacheList make_cache(const nn::CacheOptions& opts = {}) override;
   // Also drops the head's weights when the embedding is tied.
   std::map<std::string, Array> sanitize(std::map<std::string, Array> weights) override;
   int64_t vocab_size() const override { return lm_.vocab_size; }
