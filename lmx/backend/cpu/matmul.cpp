@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
-// Float matrix products through BLAS (OpenBLAS sgemm). 16-bit inputs are widened to
-// float32 first; the result is rounded back.
+// Float matrix products through BLAS (OpenBLAS sgemm). A 16-bit float weight used
+// transposed (x @ W.T, W (N, K) row-major: every Linear) goes through matmul_half, which
+// reads W in place; other 16-bit inputs are widened to float32 first and the result is
+// rounded back.
 #include <cblas.h>
+
+#include "lmx/backend/cpu/matmul_half.h"
 
 #include "lmx/backend/cpu/strided.h"
 #include "lmx/core/ops.h"
@@ -28,11 +32,78 @@ MatLayout layout_of(const Array& a) {
   return {};
 }
 
+// x (..., M, K) @ W.T with W a 16-bit (N, K) matrix read in place. False when b is not
+// such a view.
+bool half_weight_matmul(Array a, const Array& b, Array& out) {
+  Dtype dt = b.dtype();
+  if (dt != Dtype::bfloat16 && dt != Dtype::float16) return false;
+  if (a.dtype() != Dtype::float32 && a.dtype() != Dtype::bfloat16 && a.dtype() != Dtype::float16)
+    return false;
+  int64_t M = a.shape(-2), K = a.shape(-1), N = b.shape(-1);
+  if (M == 0 || N == 0) return false;
+  int64_t sk = b.strides()[b.ndim() - 2], sn = b.strides()[b.ndim() - 1];
+  // b (K, N) must be W.T: unit stride along K, rows of W at stride sn >= K.
+  if (!((sk == 1 || K == 1) && (sn >= K || N == 1))) return false;
+  int64_t ldw = N == 1 ? std::max<int64_t>(K, 1) : sn;
+  MatLayout la = layout_of(a);
+  if (!la.ok || la.trans) {
+    a = contiguous(a);
+    la = layout_of(a);
+  }
+  out.allocate();
+  int nd = out.ndim();
+  Shape batch(out.shape().begin(), out.shape().end() - 2);
+  Strides sa(a.strides().begin(), a.strides().end() - 2);
+  Strides sb(b.strides().begin(), b.strides().end() - 2);
+  int64_t nbatch = shape_size(batch);
+  cpu::HalfMatmulArgs args;
+  args.xdtype = a.dtype();
+  args.ldx = la.ld;
+  args.wdtype = dt;
+  args.ldw = ldw;
+  args.ydtype = out.dtype();
+  args.ldy = N;
+  args.N = N;
+  args.K = K;
+  const char* pa = static_cast<const char*>(a.raw_data());
+  const uint16_t* pb = b.data<uint16_t>();
+  char* pc = static_cast<char*>(out.raw_data());
+  size_t xs = a.itemsize(), ys = out.itemsize();
+  // One weight for every batch entry and rows of x evenly spaced: fold the batch into M.
+  bool shared_w = std::all_of(sb.begin(), sb.end(), [](int64_t s) { return s == 0; });
+  bool x_rows = a.is_contiguous() && la.ld == K;
+  if (nbatch > 1 && shared_w && x_rows) {
+    args.x = pa;
+    args.w = pb;
+    args.y = pc;
+    args.M = M * nbatch;
+    cpu::half_matmul(args);
+    return true;
+  }
+  args.M = M;
+  for (int64_t i = 0; i < nbatch; ++i) {
+    int64_t oa = 0, ob = 0, oc = 0, r = i;
+    for (int d = nd - 3; d >= 0; --d) {
+      int64_t idx = r % batch[d];
+      r /= batch[d];
+      oa += idx * sa[d];
+      ob += idx * sb[d];
+    }
+    oc = i * M * N;
+    args.x = pa + size_t(oa) * xs;
+    args.w = pb + ob;
+    args.y = pc + size_t(oc) * ys;
+    cpu::half_matmul(args);
+  }
+  return true;
+}
+
 }  // namespace
 
 void Matmul::eval_cpu(const std::vector<Array>& inputs, std::vector<Array>& outputs) {
   Array& out = outputs[0];
   Array a = inputs[0], b = inputs[1];
+  if (half_weight_matmul(a, b, out)) return;
   if (a.dtype() != Dtype::float32) {
     a = astype(a, Dtype::float32);
     b = astype(b, Dtype::float32);
