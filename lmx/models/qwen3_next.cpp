@@ -116,8 +116,9 @@ class GatedDeltaNet : public nn::Module {
     q = reshape(slice(mixed, -1, 0, key_dim), {B, L, Hk, Dk});
     k = reshape(slice(mixed, -1, key_dim, 2 * key_dim), {B, L, Hk, Dk});
     v = reshape(slice(mixed, -1, 2 * key_dim, 2 * key_dim + value_dim), {B, L, Hv, Dv});
-    Array g = exp(multiply(negative(exp(astype(A_log, kF32))),
-                           softplus(add(astype(a, kF32), astype(dt_bias, kF32)))));  // (B, L, Hv)
+    Array g =
+        multiply(negative(exp(astype(A_log, kF32))),
+                 softplus(add(astype(a, kF32), astype(dt_bias, kF32))));  // (B, L, Hv): log decay
     Array y = gated_delta_rule({.q = multiply(l2norm(q), Array(1.0f / std::sqrt(float(Dk)))),
                                 .k = l2norm(k),
                                 .v = v,

@@ -133,22 +133,49 @@ Array gated_delta_rule(const GatedDeltaInputs& in, Array* state) {
   int64_t Hk = in.k.shape(2), Dk = in.k.shape(3);
   LMX_CHECK(Hv % Hk == 0, ValueError, "gated_delta_rule",
             "{} value heads do not split over {} key heads", Hv, Hk);
-  auto heads = [&](const Array& a) { return Hv == Hk ? f32(a) : repeat(f32(a), Hv / Hk, 2); };
-  Array q = heads(in.q), k = heads(in.k), v = f32(in.v);  // (B, L, Hv, D)
-  Array g = f32(in.g), beta = f32(in.beta);               // (B, L, Hv)
+  // Per value head, time on axis 2: q, k (B, Hv, L, Dk), v (B, Hv, L, Dv), g, beta (B, Hv, L).
+  auto heads = [&](const Array& a) {
+    Array t = transpose(f32(a), {0, 2, 1, 3});
+    return Hv == Hk ? t : repeat(t, Hv / Hk, 1);
+  };
+  Array q = heads(in.q), k = heads(in.k), v = transpose(f32(in.v), {0, 2, 1, 3});
+  Array g = transpose(f32(in.g), {0, 2, 1}), beta = transpose(f32(in.beta), {0, 2, 1});
   Array S = initial_state(state, {B, Hv, Dv, Dk});
+  // Chunks in the WY form: with G the cumulative log decay and S0 the state before the
+  // chunk, S_t = e^{G_t} S0 + sum_{s<=t} e^{G_t - G_s} u_s k_s^T, where the u solve the unit
+  // lower-triangular system u_t + sum_{s<t} beta_t e^{G_t - G_s} (k_t . k_s) u_s
+  // = beta_t (v_t - e^{G_t} S0 k_t). Matmuls do the rest; one token is the plain step.
+  constexpr int64_t kChunk = 64;
   std::vector<Array> ys;
-  for (int64_t t = 0; t < L; ++t) {
-    Array kt = step(k, t);  // (B, Hv, Dk)
-    S = multiply(S, expand_dims(step(g, t), {2, 3}));
-    Array kv = matmul(S, expand_dims(kt, -1));  // (B, Hv, Dv, 1)
-    Array delta = multiply(subtract(expand_dims(step(v, t), -1), kv),
-                           expand_dims(step(beta, t), {2, 3}));  // (B, Hv, Dv, 1)
-    S = add(S, multiply(delta, expand_dims(kt, 2)));
-    ys.push_back(squeeze(matmul(S, expand_dims(step(q, t), -1)), {3}));  // (B, Hv, Dv)
+  for (int64_t c0 = 0; c0 < L; c0 += kChunk) {
+    int64_t T = std::min(kChunk, L - c0);
+    Array qc = slice(q, 2, c0, c0 + T), kc = slice(k, 2, c0, c0 + T), vc = slice(v, 2, c0, c0 + T);
+    Array gc = slice(g, 2, c0, c0 + T), bc = expand_dims(slice(beta, 2, c0, c0 + T), -1);
+    Array rows = tril(broadcast_to(expand_dims(gc, -1), {B, Hv, T, T}), -1);
+    Array decay = tril(exp(cumsum(rows, 2)));  // (B, Hv, T, T): e^{G_t - G_s}, s <= t
+    Array G = cumsum(gc, 2);                   // (B, Hv, T)
+    Array eG = expand_dims(exp(G), -1);        // (B, Hv, T, 1)
+    // S0 k_t and S0 q_t in one pass over the state: (B, Hv, 2T, Dv).
+    Array Skq = swapaxes(matmul(S, swapaxes(concatenate({kc, qc}, 2), 2, 3)), 2, 3);
+    Array W = multiply(subtract(vc, multiply(eG, slice(Skq, 2, 0, T))), bc);  // (B, Hv, T, Dv)
+    Array U = slice(W, 2, 0, 1);
+    if (T > 1) {
+      Array A = tril(multiply(multiply(matmul(kc, swapaxes(kc, 2, 3)), decay), bc), -1);
+      for (int64_t t = 1; t < T; ++t) {                   // forward substitution, one row at a time
+        Array a = slice(slice(A, 2, t, t + 1), 3, 0, t);  // (B, Hv, 1, t)
+        U = concatenate({U, subtract(slice(W, 2, t, t + 1), matmul(a, U))}, 2);
+      }
+    }
+    Array scores = tril(multiply(matmul(qc, swapaxes(kc, 2, 3)), decay));         // (B, Hv, T, T)
+    ys.push_back(add(multiply(eG, slice(Skq, 2, T, 2 * T)), matmul(scores, U)));  // (B, Hv, T, Dv)
+    Array total = slice(G, 2, T - 1, T);                                          // (B, Hv, 1)
+    Array to_end = expand_dims(exp(subtract(total, G)), -1);                      // (B, Hv, T, 1)
+    S = add(multiply(S, expand_dims(exp(total), -1)),
+            matmul(swapaxes(multiply(U, to_end), 2, 3), kc));  // (B, Hv, Dv, Dk)
   }
   if (state) *state = S;
-  return astype(stack(ys, 1), in.v.dtype());  // (B, L, Hv, Dv)
+  Array y = ys.size() == 1 ? ys[0] : concatenate(ys, 2);
+  return astype(transpose(y, {0, 2, 1, 3}), in.v.dtype());  // (B, L, Hv, Dv)
 }
 
 }  // namespace lmx::models

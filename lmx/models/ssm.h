@@ -62,12 +62,13 @@ struct SSDInputs {
 Array ssd_scan(const SSDInputs& in, Array* state);
 
 // The gated delta rule, per value head h (state S is (Dv, Dk)):
-//   S = g_t S;  S += beta_t (v_t - S k_t) k_t^T;  y_t = S q_t
+//   S = exp(g_t) S;  S += beta_t (v_t - S k_t) k_t^T;  y_t = S q_t
+// Computed in chunks (the WY form: matmuls plus a small triangular solve per chunk).
 struct GatedDeltaInputs {
   Array q;     // (B, L, Hk, Dk), normalized and scaled; value head h reads h / (Hv / Hk)
   Array k;     // (B, L, Hk, Dk), normalized
   Array v;     // (B, L, Hv, Dv)
-  Array g;     // (B, L, Hv), decay in (0, 1]
+  Array g;     // (B, L, Hv), log of the decay (<= 0)
   Array beta;  // (B, L, Hv)
 };
 // -> y (B, L, Hv, Dv). `state` (B, Hv, Dv, Dk) as in causal_conv1d (MLX-LM's layout).
