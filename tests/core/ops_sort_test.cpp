@@ -34,7 +34,12 @@ std::vector<double> ref_scan(const std::vector<double>& v, const Shape& s, int a
       double x = v[size_t(ravel(idx, s))];
       acc = op == 0 ? acc + x : op == 1 ? acc * x : op == 2 ? std::max(acc, x) : std::min(acc, x);
     }
-    if (std::isinf(acc) && !is_floating(out)) acc = int_limit(out, op == 2);
+    if (std::isinf(acc) && !is_floating(out)) {
+      // The integer identity itself: rounding it through double would convert 2^63 back
+      // to int64, which is undefined (it differed between -O2 and -O3).
+      r[size_t(i)] = int_limit(out, op == 2);
+      continue;
+    }
     r[size_t(i)] = is_floating(out) ? acc : round_to(acc, out);
   }
   return r;
