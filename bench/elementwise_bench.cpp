@@ -6,6 +6,8 @@
 
 #include <vector>
 
+#include "bench/bandwidth.h"
+#include "lmx/backend/cpu/threading.h"
 #include "lmx/core/ops.h"
 
 using namespace lmx;
@@ -19,28 +21,26 @@ Array input(int64_t n, Dtype dt, float lo = -2, float hi = 2) {
                 dt);
 }
 
-// a[i] = b[i] + s * c[i] over float32, OpenMP-parallel like the kernels.
+// a[i] = b[i] + s * c[i] over float32, on lmx's threads like the kernels.
 void BM_triad(benchmark::State& st) {
   int64_t n = st.range(0);
   std::vector<float> a(n), b(n, 1.0f), c(n, 2.0f);
   for (auto _ : st) {
-#pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < n; ++i) a[i] = b[i] + 3.0f * c[i];
+    cpu::parallel_for(n, 4, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) a[i] = b[i] + 3.0f * c[i];
+    });
     benchmark::DoNotOptimize(a.data());
   }
   st.SetBytesProcessed(st.iterations() * n * 12);
 }
 
+// The read-bandwidth probe (bench/bandwidth.h) over a 1 GiB buffer.
 void BM_read(benchmark::State& st) {
-  int64_t n = st.range(0);
-  std::vector<float> b(n, 1.0f);
-  for (auto _ : st) {
-    float s = 0;
-#pragma omp parallel for reduction(+ : s) schedule(static)
-    for (int64_t i = 0; i < n; ++i) s += b[i];
-    benchmark::DoNotOptimize(s);
-  }
-  st.SetBytesProcessed(st.iterations() * n * 4);
+  static const bench::ReadProbe probe;
+  uint64_t s = 0;
+  for (auto _ : st) s += probe.read_pass();
+  benchmark::DoNotOptimize(s);
+  st.SetBytesProcessed(st.iterations() * probe.bytes());
 }
 
 template <Dtype kDt>
@@ -114,7 +114,7 @@ constexpr int64_t kSmall = 1 << 16, kLarge = 1 << 24;
 }  // namespace
 
 BENCHMARK(BM_triad)->Arg(kLarge)->UseRealTime();
-BENCHMARK(BM_read)->Arg(kLarge)->UseRealTime();
+BENCHMARK(BM_read)->UseRealTime();
 BENCHMARK(BM_add<Dtype::float32>)->Arg(kSmall)->Arg(kLarge)->UseRealTime();
 BENCHMARK(BM_add<Dtype::bfloat16>)->Arg(kSmall)->Arg(kLarge)->UseRealTime();
 BENCHMARK(BM_multiply<Dtype::float32>)->Arg(kLarge)->UseRealTime();

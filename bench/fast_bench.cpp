@@ -4,12 +4,12 @@
 // bf16, beside the composite references and a memory read-bandwidth probe of the same
 // machine. Run with --benchmark_format=json for machine-readable output.
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
+#include "bench/bandwidth.h"
 #include "lmx/core/fast.h"
 #include "lmx/core/ops.h"
 
@@ -30,17 +30,13 @@ void set_bytes(benchmark::State& st, double bytes) {
       benchmark::Counter(bytes * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-// Sums a 256 MiB buffer on all threads: the read bandwidth the kernels compete against.
+// The read-bandwidth probe (bench/bandwidth.h): what the kernels compete against.
 void BM_MemoryRead(benchmark::State& st) {
-  const int64_t n = int64_t(1) << 26;
-  std::vector<float> buf(n, 1.0f);
-  for (auto _ : st) {
-    float total = 0.0f;
-#pragma omp parallel for reduction(+ : total)
-    for (int64_t i = 0; i < n; ++i) total += buf[i];
-    benchmark::DoNotOptimize(total);
-  }
-  set_bytes(st, double(n) * 4);
+  static const bench::ReadProbe probe;
+  uint64_t total = 0;
+  for (auto _ : st) total += probe.read_pass();
+  benchmark::DoNotOptimize(total);
+  set_bytes(st, double(probe.bytes()));
 }
 BENCHMARK(BM_MemoryRead)->Unit(benchmark::kMillisecond)->UseRealTime();
 

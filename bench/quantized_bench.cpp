@@ -11,6 +11,7 @@
 #include <cstring>
 #include <vector>
 
+#include "bench/bandwidth.h"
 #include "lmx/backend/cpu/threading.h"
 #include "lmx/core/ops.h"
 #include "lmx/core/quantized.h"
@@ -66,6 +67,17 @@ void BM_qgemv(benchmark::State& st, Dtype dt) {
   set_counters(st, m, n, k, pool[0].bytes());
 }
 
+// The same product with one weight that stays in the caches (about 1 MiB per core): the
+// kernel's compute speed without the memory.
+void BM_qgemv_cached(benchmark::State& st) {
+  int64_t n = st.range(0), k = st.range(1), m = st.range(2);
+  QWeight w = make_weight(n, k);
+  Array x = input(m, k, Dtype::bfloat16, 7.1e-3f);
+  for (auto _ : st)
+    benchmark::DoNotOptimize(quantized_matmul(x, w.wq, w.scales, w.biases, true, kGroup, kBits));
+  set_counters(st, m, n, k, w.bytes());
+}
+
 // Prefill: M rows of x; compute-bound, one weight.
 void BM_qgemm(benchmark::State& st) {
   int64_t n = st.range(0), k = st.range(1), m = st.range(2);
@@ -89,30 +101,13 @@ void BM_sgemm_reference(benchmark::State& st) {
   set_counters(st, m, n, k, 0);
 }
 
-// Memory read bandwidth: every thread sums its share of a 1 GiB buffer.
+// Memory read bandwidth: every thread streams its share of a 1 GiB buffer.
 void BM_read_bandwidth(benchmark::State& st) {
-  const int64_t bytes = int64_t(1) << 30;
-  std::vector<uint64_t> buf(size_t(bytes / 8), 1);
+  static const bench::ReadProbe probe;
   uint64_t total = 0;
-  for (auto _ : st) {
-    const int64_t n = int64_t(buf.size());
-    const int chunks = cpu::num_threads();
-    std::vector<uint64_t> part(size_t(chunks), 0);
-#pragma omp parallel for num_threads(chunks) schedule(static, 1)
-    for (int c = 0; c < chunks; ++c) {
-      uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (int64_t j = n * c / chunks; j + 4 <= n * (c + 1) / chunks; j += 4) {
-        a0 += buf[j];
-        a1 += buf[j + 1];
-        a2 += buf[j + 2];
-        a3 += buf[j + 3];
-      }
-      part[c] = a0 + a1 + a2 + a3;
-    }
-    for (auto p : part) total += p;
-  }
+  for (auto _ : st) total += probe.read_pass();
   benchmark::DoNotOptimize(total);
-  st.counters["GB/s"] = benchmark::Counter(double(st.iterations()) * double(bytes) / 1e9,
+  st.counters["GB/s"] = benchmark::Counter(double(st.iterations()) * double(probe.bytes()) / 1e9,
                                            benchmark::Counter::kIsRate);
 }
 
@@ -135,6 +130,11 @@ BENCHMARK_CAPTURE(BM_qgemv, f32, Dtype::float32)
     ->ArgNames({"N", "K", "M"})
     ->Args({8192, 2048, 1})
     ->Args({14336, 4096, 1})
+    ->Unit(benchmark::kMicrosecond)
+    ->UseRealTime();
+BENCHMARK(BM_qgemv_cached)
+    ->ArgNames({"N", "K", "M"})
+    ->Args({2048, 2048, 1})
     ->Unit(benchmark::kMicrosecond)
     ->UseRealTime();
 BENCHMARK(BM_qgemm)

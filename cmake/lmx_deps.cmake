@@ -2,7 +2,6 @@
 # Every dependency comes from Debian's packages (see docs/architecture.md for why each).
 find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
-find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(fmt REQUIRED)
 find_package(CURL REQUIRED)
@@ -21,7 +20,9 @@ endif()
 # Compile flags shared by every lmx target.
 add_library(lmx_flags INTERFACE)
 target_compile_options(lmx_flags INTERFACE
-  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers>)
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers>
+  # `#pragma omp simd` hints only: threads are lmx's own (lmx/backend/cpu/threading.h).
+  $<$<COMPILE_LANGUAGE:CXX>:-fopenmp-simd>)
 target_include_directories(lmx_flags INTERFACE ${PROJECT_SOURCE_DIR})
 if(LMX_NATIVE)
   target_compile_options(lmx_flags INTERFACE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)

@@ -57,7 +57,7 @@ Trial run_once(models::Model& model, const std::vector<int32_t>& prompt, int gen
   const size_t n = prompt.size();
   while (n - pos > 1) {
     size_t step = std::min<size_t>(2048, n - 1 - pos);
-    model(Array(prompt.data() + pos, Shape{1, int64_t(step)}, Dtype::int32), &cache);
+    model.prefill(Array(prompt.data() + pos, Shape{1, int64_t(step)}, Dtype::int32), cache);
     pos += step;
   }
   Array logits = model(Array(prompt.data() + pos, Shape{1, 1}, Dtype::int32), &cache);

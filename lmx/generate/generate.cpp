@@ -92,7 +92,7 @@ void stream_generate(models::Model& model, const Tokenizer& tokenizer,
   while (n - pos > 1) {
     size_t step = std::min<size_t>(opts.prefill_step_size, n - 1 - pos);
     Array ids(prompt.data() + pos, Shape{1, int64_t(step)}, Dtype::int32);
-    model(ids, cache);
+    model.prefill(ids, *cache);
     nn::maybe_quantize_kv_cache(*cache, opts.cache);
     pos += step;
   }

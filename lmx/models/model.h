@@ -21,6 +21,10 @@ class Model : public nn::Module {
   // (B, L) integer token ids -> (B, L, vocab_size) logits. `cache` (one entry per
   // make_cache() slot) is read and extended by L tokens; null runs without a cache.
   virtual Array operator()(const Array& inputs, nn::CacheList* cache) = 0;
+  // Runs (B, L) ids only to extend `cache` (prefill): the logits of these positions are not
+  // needed, so models skip the output head (for a 512-token chunk of Qwen2.5-0.5B that is
+  // 140 GFLOP of lm_head). Default: operator(), result dropped.
+  virtual void prefill(const Array& inputs, nn::CacheList& cache);
   // The caches generation starts with (MLX-LM's make_prompt_cache for this model):
   // bounded (rotating) when opts.max_kv_size > 0.
   virtual nn::CacheList make_cache(const nn::CacheOptions& opts = {});

@@ -71,6 +71,8 @@ std::shared_ptr<Model> create_model(const io::ModelConfig& config) {
   return it->second(config);
 }
 
+void Model::prefill(const Array& inputs, nn::CacheList& cache) { (*this)(inputs, &cache); }
+
 nn::CacheList Model::make_cache(const nn::CacheOptions& opts) {
   nn::CacheList c;
   for (int i = 0; i < num_layers(); ++i) {

@@ -214,12 +214,18 @@ Array CausalLM::embed(const Array& inputs, int64_t) {
   return lm_.embed_scale == 1.0f ? h : multiply(h, Array(lm_.embed_scale));
 }
 
-Array CausalLM::operator()(const Array& inputs, nn::CacheList* cache) {
+Array CausalLM::hidden(const Array& inputs, nn::CacheList* cache) {
   int64_t offset = cache && !cache->empty() ? (*cache)[0]->offset() : 0;
   Array h = embed(inputs, offset);  // (B, L, hidden)
   for (size_t i = 0; i < model->layers.size(); ++i)
     h = (*model->layers[i])(h, cache ? (*cache)[i].get() : nullptr);
-  h = (*model->norm)(h);
+  return h;
+}
+
+void CausalLM::prefill(const Array& inputs, nn::CacheList& cache) { hidden(inputs, &cache); }
+
+Array CausalLM::operator()(const Array& inputs, nn::CacheList* cache) {
+  Array h = (*model->norm)(hidden(inputs, cache));
   Array logits = lm_head ? (*lm_head)(h) : model->embed_tokens->as_linear(h);  // (B, L, vocab)
   if (lm_.logit_scale != 1.0f) logits = multiply(logits, Array(lm_.logit_scale));
   if (lm_.final_softcap > 0.0f) {

@@ -198,6 +198,7 @@ class CausalLM : public Model {
   CausalLM(const io::ModelConfig& config, CausalLMConfig lm,
            std::vector<std::shared_ptr<DecoderLayer>> layers, std::shared_ptr<nn::Norm> norm);
   Array operator()(const Array& inputs, nn::CacheList* cache) override;
+  void prefill(const Array& inputs, nn::CacheList& cache) override;
   // Sliding-window layers get a RotatingKVCache of the window's size (as MLX-LM); the
   // others follow `opts`.
   nn::CacheList make_cache(const nn::CacheOptions& opts = {}) override;
@@ -212,6 +213,8 @@ class CausalLM : public Model {
  protected:
   // (B, L) ids -> (B, L, hidden) for tokens at positions offset .. offset + L - 1.
   virtual Array embed(const Array& inputs, int64_t offset);
+  // The decoder layers' output (before the final norm), extending `cache`.
+  Array hidden(const Array& inputs, nn::CacheList* cache);
   CausalLMConfig lm_;
 };
 

@@ -5,7 +5,6 @@
 // memory stays O(L D) and each K/V row is read once per tile, not once per query head.
 // Tiles run in parallel; when there are too few (decode), the keys are split as well and
 // the partial results merged (flash-decoding).
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -116,12 +115,7 @@ void run(AttentionProblem<T> P) {
   };
   int64_t items = tiles * splits;
   int64_t cost = rows * std::max<int64_t>(P.Lk / splits, 1) * (P.Dk + P.Dv);
-  if (threads <= 1 || items == 1 || items * cost < 65536) {
-    for (int64_t i = 0; i < items; ++i) work(i);
-  } else {
-#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
-    for (int64_t i = 0; i < items; ++i) work(i);
-  }
+  cpu::parallel_for_dynamic(items, cost, work);
   if (splits > 1) {
     auto merge = [&](int64_t idx) {
       AttentionTile t = tile_of(idx);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <type_traits>
 
@@ -47,6 +48,30 @@ void parallel_for(int64_t n, int64_t cost_per_item, F&& f) {
         auto* x = static_cast<Ctx*>(p);
         int64_t b = x->n * c / x->chunks, e = x->n * (c + 1) / x->chunks;
         if (b < e) (*x->f)(b, e);
+      },
+      &ctx);
+}
+
+// Calls f(i) for every i in [0, n), the threads taking the next unclaimed item as they
+// finish: for items of unequal cost (causal attention tiles).
+template <typename F>
+void parallel_for_dynamic(int64_t n, int64_t cost_per_item, F&& f) {
+  if (n <= 0) return;
+  int threads = num_threads();
+  if (threads <= 1 || n == 1 || n * cost_per_item < kSerialWork) {
+    for (int64_t i = 0; i < n; ++i) f(i);
+    return;
+  }
+  struct Ctx {
+    std::remove_reference_t<F>* f;
+    int64_t n;
+    std::atomic<int64_t> next{0};
+  } ctx{&f, n};
+  detail::run_tasks(
+      int(std::min<int64_t>(threads, n)),
+      [](void* p, int) {
+        auto* x = static_cast<Ctx*>(p);
+        for (int64_t i; (i = x->next.fetch_add(1, std::memory_order_relaxed)) < x->n;) (*x->f)(i);
       },
       &ctx);
 }
