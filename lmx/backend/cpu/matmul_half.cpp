@@ -124,6 +124,11 @@ LMX_TARGET_AVX512 void gemv_tile_avx512(const float* x, int64_t ldx, const uint1
   int64_t k = 0;
   for (; k + 16 <= K; k += 16) {
     __m512 wv[NR];
+    // W streams from memory: prefetch each row 4 KiB ahead, one line per 32 values (the
+    // hardware prefetchers alone leave this at about half the read bandwidth).
+    if ((k & 31) == 0)
+      for (int r = 0; r < NR; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(w + r * ldw + k) + 4096, _MM_HINT_T0);
     for (int r = 0; r < NR; ++r)
       wv[r] = widen16<BF16>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + r * ldw + k)));
     for (int m = 0; m < MR; ++m) {

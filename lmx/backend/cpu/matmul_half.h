@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "lmx/core/dtype.h"
 
@@ -35,5 +36,12 @@ bool amx_bf16_available();
 // The AMX GEMM (bf16 W, K a multiple of 32); false when it does not apply. x is rounded to
 // bf16 first; products accumulate in float32.
 bool half_matmul_amx(const HalfMatmulArgs& a);
+
+// Writes rows [n0, n0 + count) of a weight as bf16 into out (count x K, dense).
+using FillRows = std::function<void(int64_t n0, int64_t count, uint16_t* out)>;
+// The AMX GEMM for weights stored otherwise (quantized): `fill` supplies W's rows a panel
+// at a time on the thread that multiplies them; a.w and a.wdtype are not used. False when
+// AMX does not apply (no AMX, K not a multiple of 32).
+bool amx_matmul_rows(const HalfMatmulArgs& a, const FillRows& fill);
 
 }  // namespace lmx::cpu

@@ -155,7 +155,16 @@ LMX_TARGET_AVX512BF16 void write_block(const float* ct, const HalfMatmulArgs& a,
   }
 }
 
-LMX_TARGET_AVX512BF16 void amx_gemm(const HalfMatmulArgs& a) {
+// W's rows for one panel of 32-row blocks: a pointer and row stride (elements).
+struct PanelRows {
+  const uint16_t* w;
+  int64_t ld;
+};
+
+// `panel(n0, count, cap, scratch)` gives rows [n0, n0 + count) of W as bf16, rows past
+// `count` up to `cap` reading as zeros; `scratch` has room for cap x K values.
+template <typename Panel>
+LMX_TARGET_AVX512BF16 void amx_gemm(const HalfMatmulArgs& a, Panel&& panel) {
   const int64_t K = a.K, KB = K / 32;
   const int64_t Mp = (a.M + 31) / 32 * 32;
   thread_local std::vector<uint16_t> xb;
@@ -172,8 +181,10 @@ LMX_TARGET_AVX512BF16 void amx_gemm(const HalfMatmulArgs& a) {
       transpose16(x32 + m16 * 16 * (K / 2) + kb * 16, K / 2, xpp + t * 256, 16);
     }
   });
-  // Rows of x per chunk: the chunk's packed x stays in L2 while W's rows stream by.
-  int64_t MC = std::clamp<int64_t>((int64_t(1) << 20) / (K * 2) / 32 * 32, 32, 512);
+  // Blocks of 32 rows of W are taken a panel (about 512 KiB of bf16) at a time and stay in
+  // L2 while every chunk of x (about 1 MiB) passes them.
+  const int64_t MC = std::clamp<int64_t>((int64_t(1) << 20) / (K * 2) / 32 * 32, 32, 512);
+  const int64_t P = std::clamp<int64_t>((int64_t(1) << 19) / (32 * K * 2), 1, 16);
   const int64_t NB = (a.N + 31) / 32;
   parallel_for(NB, 32 * K * Mp / 64, [&](int64_t b0, int64_t b1) {
     TileConfig cfg;
@@ -183,44 +194,39 @@ LMX_TARGET_AVX512BF16 void amx_gemm(const HalfMatmulArgs& a) {
     }
     tile_config_load(&cfg);
     alignas(64) float ct[32 * 32];
-    std::vector<uint16_t> wtail;
-    for (int64_t mc = 0; mc < Mp; mc += MC) {
-      int64_t mce = std::min(Mp, mc + MC);
-      for (int64_t nb = b0; nb < b1; ++nb) {
-        int64_t n0 = nb * 32;
-        const uint16_t* w = a.w + n0 * a.ldw;
-        int64_t ldw = a.ldw;
-        if (n0 + 32 > a.N) {  // last partial block: zero-padded copy
-          wtail.assign(size_t(32 * K), 0);
-          for (int64_t r = 0; r < a.N - n0; ++r)
-            std::memcpy(wtail.data() + r * K, w + r * a.ldw, size_t(K) * 2);
-          w = wtail.data();
-          ldw = K;
-        }
-        const int64_t wstride = ldw * 2;
-        for (int64_t m0 = mc; m0 < mce; m0 += 32) {
-          const uint32_t* xa = xpp + (m0 / 16) * KB * 256;
-          const uint32_t* xb2 = xa + KB * 256;
-          LMX_TILEZERO(0);
-          LMX_TILEZERO(1);
-          LMX_TILEZERO(2);
-          LMX_TILEZERO(3);
-          for (int64_t kb = 0; kb < KB; ++kb) {
-            LMX_TILELOAD(4, w + kb * 32, wstride);
-            LMX_TILELOAD(5, w + 16 * ldw + kb * 32, wstride);
-            LMX_TILELOAD(6, xa + kb * 256, 64);
-            LMX_TILELOAD(7, xb2 + kb * 256, 64);
-            LMX_TDP(0, 4, 6);
-            LMX_TDP(1, 4, 7);
-            LMX_TDP(2, 5, 6);
-            LMX_TDP(3, 5, 7);
+    std::vector<uint16_t> scratch(size_t(P * 32 * K));
+    for (int64_t pb = b0; pb < b1; pb += P) {
+      const int64_t pe = std::min(b1, pb + P), n0 = pb * 32;
+      const PanelRows rows = panel(n0, std::min(a.N, pe * 32) - n0, (pe - pb) * 32, scratch.data());
+      const int64_t wstride = rows.ld * 2;
+      for (int64_t mc = 0; mc < Mp; mc += MC) {
+        const int64_t mce = std::min(Mp, mc + MC);
+        for (int64_t nb = pb; nb < pe; ++nb) {
+          const uint16_t* w = rows.w + (nb - pb) * 32 * rows.ld;
+          for (int64_t m0 = mc; m0 < mce; m0 += 32) {
+            const uint32_t* xa = xpp + (m0 / 16) * KB * 256;
+            const uint32_t* xb2 = xa + KB * 256;
+            LMX_TILEZERO(0);
+            LMX_TILEZERO(1);
+            LMX_TILEZERO(2);
+            LMX_TILEZERO(3);
+            for (int64_t kb = 0; kb < KB; ++kb) {
+              LMX_TILELOAD(4, w + kb * 32, wstride);
+              LMX_TILELOAD(5, w + 16 * rows.ld + kb * 32, wstride);
+              LMX_TILELOAD(6, xa + kb * 256, 64);
+              LMX_TILELOAD(7, xb2 + kb * 256, 64);
+              LMX_TDP(0, 4, 6);
+              LMX_TDP(1, 4, 7);
+              LMX_TDP(2, 5, 6);
+              LMX_TDP(3, 5, 7);
+            }
+            // ct[n][m]: tile 0 (n 0-15, m 0-15), 1 (n 0-15, m 16-31), 2 (n 16-31, m 0-15), 3.
+            LMX_TILESTORE(0, ct, 128);
+            LMX_TILESTORE(1, ct + 16, 128);
+            LMX_TILESTORE(2, ct + 16 * 32, 128);
+            LMX_TILESTORE(3, ct + 16 * 32 + 16, 128);
+            if (m0 < a.M) write_block(ct, a, m0, nb * 32);
           }
-          // ct[n][m]: tile 0 (n 0-15, m 0-15), 1 (n 0-15, m 16-31), 2 (n 16-31, m 0-15), 3.
-          LMX_TILESTORE(0, ct, 128);
-          LMX_TILESTORE(1, ct + 16, 128);
-          LMX_TILESTORE(2, ct + 16 * 32, 128);
-          LMX_TILESTORE(3, ct + 16 * 32 + 16, 128);
-          if (m0 < a.M) write_block(ct, a, m0, n0);
         }
       }
     }
@@ -238,7 +244,24 @@ bool amx_bf16_available() {
 bool half_matmul_amx(const HalfMatmulArgs& a) {
   if (a.wdtype != Dtype::bfloat16 || a.K % 32 != 0 || a.K == 0 || !amx_bf16_available())
     return false;
-  amx_gemm(a);
+  // Rows in place; the last partial block through a zero-padded copy.
+  amx_gemm(a, [&](int64_t n0, int64_t count, int64_t cap, uint16_t* scratch) {
+    if (count == cap) return PanelRows{a.w + n0 * a.ldw, a.ldw};
+    for (int64_t r = 0; r < count; ++r)
+      std::memcpy(scratch + r * a.K, a.w + (n0 + r) * a.ldw, size_t(a.K) * 2);
+    std::memset(scratch + count * a.K, 0, size_t((cap - count) * a.K) * 2);
+    return PanelRows{scratch, a.K};
+  });
+  return true;
+}
+
+bool amx_matmul_rows(const HalfMatmulArgs& a, const FillRows& fill) {
+  if (a.K % 32 != 0 || a.K == 0 || !amx_bf16_available()) return false;
+  amx_gemm(a, [&](int64_t n0, int64_t count, int64_t cap, uint16_t* scratch) {
+    fill(n0, count, scratch);
+    std::memset(scratch + count * a.K, 0, size_t((cap - count) * a.K) * 2);
+    return PanelRows{scratch, a.K};
+  });
   return true;
 }
 

@@ -27,8 +27,9 @@ struct QmmArgs {
   bool transpose = true;
 };
 
-// Runs the product, multi-threaded: a GEMV path for few rows of x, else dequantized tiles
-// through BLAS sgemm.
+// Runs the product, multi-threaded: a GEMV path for few rows of x; else, for bf16 x
+// with AMX, panels of W dequantized to bf16 through AMX tiles (x rounded to bf16, float32
+// accumulation); else dequantized float32 tiles through BLAS sgemm.
 void qmm(const QmmArgs& a);
 // For tests: with false, qmm uses only the portable kernels (no SIMD intrinsics).
 void set_simd_enabled(bool on);
@@ -85,6 +86,11 @@ decltype(auto) dispatch_bits(int bits, F&& f) {
 void dequantize_rows_f32(const uint8_t* w, const void* scales, const void* biases, Dtype dtype,
                          int64_t r0, int64_t r1, int64_t cols, int group_size, int bits,
                          float* out);
+
+// The same into bf16 (rounded to nearest even), for the AMX prefill GEMM.
+void dequantize_rows_bf16(const uint8_t* w, const void* scales, const void* biases, Dtype dtype,
+                          int64_t r0, int64_t r1, int64_t cols, int group_size, int bits,
+                          uint16_t* out);
 
 // The AVX-512 GEMV (transpose, M small) if this CPU has AVX-512 (with BF16 for the
 // 4-bit path); returns false when it does not apply, so the caller falls back.

@@ -3,13 +3,14 @@
 // Built for the portable baseline; the kernels carry per-function target attributes and
 // run only when cpuid says the CPU has the instructions.
 //
-// 4-bit (with AVX512_BF16): 32 packed bytes hold 64 codes; the low nibbles are the even
-// codes and the high nibbles the odd ones. Each nibble becomes an exact bf16 through a
-// 16-entry vpermw table and meets x (pre-permuted to even/odd order, in bf16) in
-// vdpbf16ps, which multiplies exactly and accumulates in float32. x in float16 is split
-// exactly into 2 bf16 parts, x in float32 into 3 (24 mantissa bits). Per group:
+// 4 and 8 bits (with AVX512_BF16): W is read in 32-byte blocks whose nibbles become exact
+// bf16 values and meet x (prepared once per call, in bf16, in the order the nibbles come
+// out) in vdpbf16ps, which multiplies exactly and accumulates in float32; an 8-bit code is
+// its low nibble times x plus its high nibble times 16 x. x in float16 is split exactly
+// into 2 bf16 parts, x in float32 into 3 (24 mantissa bits). Per group:
 //   y += scale * (q . x) + bias * sum(x).
-// Other widths: codes unpacked with pdep, widened to float32, fma with x.
+// W is prefetched 4 KiB ahead, two rows at a time. Other widths: codes unpacked with pdep,
+// widened to float32, fma with x.
 #include <immintrin.h>
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() and trip this warning.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -47,19 +48,40 @@ constexpr int kPrefetchBytes = 4096;  // rows of x per pass over a row of W
 
 // x prepared once per call, shared by the threads.
 struct Prepared {
-  int64_t K = 0, Kp = 0, G = 0;  // Kp: K rounded up to 64
-  int parts = 1;                 // bf16 terms per x value
-  std::vector<uint16_t> xb[3];   // (M, Kp) bf16 parts, even/odd permuted per block of 64
-  std::vector<float> xf;         // (M, K) float32, natural order
-  std::vector<float> xsum;       // (M, G)
+  int64_t K = 0, G = 0;
+  int64_t row = 0;              // bf16 values per row of xb: 64 per 32-byte block of W's row
+  int parts = 1;                // bf16 terms per x value
+  std::vector<uint16_t> xb[3];  // (M, row) bf16 parts in the blocks' order (below)
+  std::vector<float> xf;        // (M, K) float32, natural order
+  std::vector<float> xsum;      // (M, G)
 };
 
 uint16_t bf16_bits(float f) { return bfloat16(f).bits; }
 
+// Where x[k] goes in a row of xb, and the power of two it is multiplied by. Each 32-byte
+// block of W meets 64 x values: 4-bit, a block holds codes 64b..64b+63, byte i the pair
+// (2i: low nibble, 2i+1: high), so the even codes' x come first, then the odd ones';
+// 8-bit, a block holds codes 32b..32b+31, one per byte, met as low nibble times x and high
+// nibble times 16 x, so x comes first, then 16 x (exact: a power of two).
+template <int BITS>
+void place(int64_t k, int64_t at[2], float mul[2]) {
+  if constexpr (BITS == 4) {
+    int64_t b = k / 64, r = k % 64;
+    at[0] = b * 64 + (r % 2) * 32 + r / 2;
+    at[1] = -1;
+    mul[0] = 1.0f;
+  } else {
+    int64_t b = k / 32, r = k % 32;
+    at[0] = b * 64 + r;
+    at[1] = b * 64 + 32 + r;
+    mul[0] = 1.0f;
+    mul[1] = 16.0f;
+  }
+}
+
 Prepared prepare(const QmmArgs& a, bool bf16_path) {
   Prepared p;
   p.K = a.K;
-  p.Kp = (a.K + 63) / 64 * 64;
   p.G = a.K / a.group_size;
   p.xf.resize(size_t(a.M * a.K));
   for (int64_t i = 0; i < a.M * a.K; ++i) p.xf[i] = load_float(a.x, i, a.dtype);
@@ -67,17 +89,25 @@ Prepared prepare(const QmmArgs& a, bool bf16_path) {
   for (int64_t m = 0; m < a.M; ++m)
     for (int64_t k = 0; k < a.K; ++k) p.xsum[m * p.G + k / a.group_size] += p.xf[m * a.K + k];
   if (!bf16_path) return p;
+  const int64_t blocks = (a.K * a.bits / 8 + 31) / 32;
+  p.row = blocks * 64;
   p.parts = a.dtype == Dtype::bfloat16 ? 1 : a.dtype == Dtype::float16 ? 2 : 3;
-  for (int i = 0; i < p.parts; ++i) p.xb[i].assign(size_t(a.M * p.Kp), 0);
+  for (int i = 0; i < p.parts; ++i) p.xb[i].assign(size_t(a.M * p.row), 0);
   for (int64_t m = 0; m < a.M; ++m) {
     for (int64_t k = 0; k < a.K; ++k) {
-      // Code k of a block is in word k/2 (even k) or 32 + k/2 (odd k).
-      int64_t blk = k / 64, r = k % 64, at = m * p.Kp + blk * 64 + (r % 2) * 32 + r / 2;
-      float v = p.xf[m * a.K + k];
-      for (int i = 0; i < p.parts; ++i) {  // v = sum of the parts; each remainder is exact
-        uint16_t h = bf16_bits(v);
-        p.xb[i][at] = h;
-        v -= bfloat16::to_float(h);
+      int64_t at[2];
+      float mul[2];
+      if (a.bits == 4)
+        place<4>(k, at, mul);
+      else
+        place<8>(k, at, mul);
+      for (int c = 0; c < 2 && at[c] >= 0; ++c) {
+        float v = p.xf[m * a.K + k] * mul[c];
+        for (int i = 0; i < p.parts; ++i) {  // v = sum of the parts; each remainder is exact
+          uint16_t h = bf16_bits(v);
+          p.xb[i][m * p.row + at[c]] = h;
+          v -= bfloat16::to_float(h);
+        }
       }
     }
   }
@@ -113,11 +143,13 @@ LMX_TARGET_AVX512 inline void store_row(const QmmArgs& a, int64_t m, int64_t n, 
   }
 }
 
-// The scale of each dot-product lane for block j (64 codes): lanes 0-7 hold codes 0-31
-// of the block, lanes 8-15 codes 32-63.
-template <int GS>
+// The scale of each dot-product lane for 32-byte block j. 4-bit (64 codes): lanes 0-7 hold
+// codes 0-31 of the block, lanes 8-15 codes 32-63. 8-bit: all lanes hold its 32 codes.
+template <int BITS, int GS>
 LMX_TARGET_AVX512 inline __m512 block_scale(const float* sf, int64_t j) {
-  if constexpr (GS == 32)
+  if constexpr (BITS == 8)
+    return _mm512_set1_ps(sf[j * 32 / GS]);
+  else if constexpr (GS == 32)
     return _mm512_insertf32x8(_mm512_set1_ps(sf[2 * j]), _mm256_set1_ps(sf[2 * j + 1]), 1);
   else if constexpr (GS == 64)
     return _mm512_set1_ps(sf[j]);
@@ -125,18 +157,20 @@ LMX_TARGET_AVX512 inline __m512 block_scale(const float* sf, int64_t j) {
     return _mm512_set1_ps(sf[j / 2]);
 }
 
-// NR rows of W (n, n + 1, ...) against MR rows of x. For bf16/fp16 x a code q becomes the
+// NR rows of W (n, n + 1, ...) against MR rows of x, 4 or 8 bits. Every nibble meets x
+// in vdpbf16ps (exact products, float32 sums). For bf16/fp16 x a nibble q becomes the
 // bf16 with bits 0x4300 | q, i.e. exactly 128 + q, in one vpternlog (high nibbles: a shift
-// and an or); the 128 * scale * sum(x) this adds per group is taken back with the bias
-// term (float32 accumulation of the larger terms costs ~1e-4 relative, below bf16's
-// rounding). For float32 x a 16-entry vpermw table gives q exactly.
-template <int GS, int MR, int PARTS, int NR>
-LMX_TARGET_AVX512_BF16 inline void qmv4_block_rows(const QmmArgs& a, const Prepared& p,
+// and an or); the 128 * scale * sum(x) this adds per group (8-bit: 128 + 16 * 128) is
+// taken back with the bias term (float32 accumulation of the larger terms costs ~1e-4
+// relative, below bf16's rounding). For float32 x a 16-entry vpermw table gives q exactly.
+template <int BITS, int GS, int MR, int PARTS, int NR>
+LMX_TARGET_AVX512_BF16 inline void qmv_bf16_block_rows(const QmmArgs& a, const Prepared& p,
                                                    const uint16_t* const (&xp)[MR][PARTS],
                                                    float* const (&sf)[NR], int64_t m0,
                                                    int64_t n) {
-  const int64_t rb = a.K / 2, full = a.K / 64, G = p.G;
-  const bool tail = a.K % 64 != 0;  // 32 codes left (group size 32 only)
+  const int64_t rb = a.K * BITS / 8, full = rb / 32, G = p.G;
+  const bool tail = rb % 32 != 0;  // 16 bytes left (4-bit, group size 32 only)
+  constexpr float kOffsetSum = BITS == 4 ? 128.0f : 128.0f + 16.0f * 128.0f;
   // float32 x (3 parts) wants the exact product, so it decodes q itself through a table.
   constexpr bool kOffset = PARTS < 3;
   const __m512i low4 = _mm512_set1_epi16(0x000F), b128 = _mm512_set1_epi16(0x4300);
@@ -160,7 +194,7 @@ LMX_TARGET_AVX512_BF16 inline void qmv4_block_rows(const QmmArgs& a, const Prepa
     for (int r = 0; r < NR; ++r) {
       __m512 sc = load16(a.scales, (n + r) * G + g, c, a.dtype);
       __m512 bi = load16(a.biases, (n + r) * G + g, c, a.dtype);
-      if constexpr (kOffset) bi = _mm512_fnmadd_ps(_mm512_set1_ps(128.0f), sc, bi);
+      if constexpr (kOffset) bi = _mm512_fnmadd_ps(_mm512_set1_ps(kOffsetSum), sc, bi);
       _mm512_storeu_ps(sf[r] + g, sc);
       #pragma GCC unroll 8
       for (int m = 0; m < MR; ++m)
@@ -195,7 +229,7 @@ LMX_TARGET_AVX512_BF16 inline void qmv4_block_rows(const QmmArgs& a, const Prepa
       for (int r = 0; r < NR; ++r) d[r] = _mm512_setzero_ps();
       #pragma GCC unroll 8
       for (int i = 0; i < PARTS; ++i) {
-        const uint16_t* xb = xp[m][i] + j * 64;
+        const uint16_t* xb = xp[m][i] + j * 64;  // the block's 64 values
         __m512bh x0 = (__m512bh)_mm512_loadu_si512(xb), x1 = (__m512bh)_mm512_loadu_si512(xb + 32);
         #pragma GCC unroll 8
         for (int r = 0; r < NR; ++r) {
@@ -205,7 +239,7 @@ LMX_TARGET_AVX512_BF16 inline void qmv4_block_rows(const QmmArgs& a, const Prepa
       }
       #pragma GCC unroll 8
       for (int r = 0; r < NR; ++r)
-        acc[r][m] = _mm512_fmadd_ps(block_scale<GS>(sf[r], j), d[r], acc[r][m]);
+        acc[r][m] = _mm512_fmadd_ps(block_scale<BITS, GS>(sf[r], j), d[r], acc[r][m]);
     }
   }
   #pragma GCC unroll 8
@@ -214,8 +248,8 @@ LMX_TARGET_AVX512_BF16 inline void qmv4_block_rows(const QmmArgs& a, const Prepa
     for (int m = 0; m < MR; ++m) store_row(a, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
-template <int GS, int MR, int PARTS>
-LMX_TARGET_AVX512_BF16 void qmv4_rows(const QmmArgs& a, const Prepared& p, int64_t m0, int64_t n0,
+template <int BITS, int GS, int MR, int PARTS>
+LMX_TARGET_AVX512_BF16 void qmv_bf16_rows(const QmmArgs& a, const Prepared& p, int64_t m0, int64_t n0,
                                       int64_t n1) {
   // Scales as float32: G rounded up to 16, and room for the blocks' reads past the end.
   std::vector<float> sbuf(size_t(2 * (p.G + 32)), 0.0f);
@@ -223,10 +257,10 @@ LMX_TARGET_AVX512_BF16 void qmv4_rows(const QmmArgs& a, const Prepared& p, int64
   float* const sf1[1] = {sbuf.data()};
   const uint16_t* xp[MR][PARTS];
   for (int m = 0; m < MR; ++m)
-    for (int i = 0; i < PARTS; ++i) xp[m][i] = p.xb[i].data() + (m0 + m) * p.Kp;
+    for (int i = 0; i < PARTS; ++i) xp[m][i] = p.xb[i].data() + (m0 + m) * p.row;
   int64_t n = n0;
-  for (; n + 2 <= n1; n += 2) qmv4_block_rows<GS, MR, PARTS, 2>(a, p, xp, sf, m0, n);
-  if (n < n1) qmv4_block_rows<GS, MR, PARTS, 1>(a, p, xp, sf1, m0, n);
+  for (; n + 2 <= n1; n += 2) qmv_bf16_block_rows<BITS, GS, MR, PARTS, 2>(a, p, xp, sf, m0, n);
+  if (n < n1) qmv_bf16_block_rows<BITS, GS, MR, PARTS, 1>(a, p, xp, sf1, m0, n);
 }
 
 template <int BITS, int MR>
@@ -276,12 +310,19 @@ void run_rows(const QmmArgs& a, const Prepared& p, bool bf16_path, int64_t m0, i
   if (bf16_path) {
     auto go = [&](auto gs) {
       constexpr int GS = decltype(gs)::value;
-      if (p.parts == 1)
-        qmv4_rows<GS, MR, 1>(a, p, m0, n0, n1);
-      else if (p.parts == 2)
-        qmv4_rows<GS, MR, 2>(a, p, m0, n0, n1);
+      auto bits = [&](auto b) {
+        constexpr int BITS = decltype(b)::value;
+        if (p.parts == 1)
+          qmv_bf16_rows<BITS, GS, MR, 1>(a, p, m0, n0, n1);
+        else if (p.parts == 2)
+          qmv_bf16_rows<BITS, GS, MR, 2>(a, p, m0, n0, n1);
+        else
+          qmv_bf16_rows<BITS, GS, MR, 3>(a, p, m0, n0, n1);
+      };
+      if (a.bits == 4)
+        bits(std::integral_constant<int, 4>{});
       else
-        qmv4_rows<GS, MR, 3>(a, p, m0, n0, n1);
+        bits(std::integral_constant<int, 8>{});
     };
     if (a.group_size == 32)
       go(std::integral_constant<int, 32>{});
@@ -298,7 +339,7 @@ void run_rows(const QmmArgs& a, const Prepared& p, bool bf16_path, int64_t m0, i
 
 bool qmv_avx512(const QmmArgs& a) {
   if (!a.transpose || !cpu_has_avx512()) return false;
-  bool bf16_path = a.bits == 4 && cpu_has_avx512_bf16();
+  bool bf16_path = (a.bits == 4 || a.bits == 8) && cpu_has_avx512_bf16();
   Prepared p = prepare(a, bf16_path);
   parallel_for(a.N, a.K * a.M, [&](int64_t n0, int64_t n1) {
     for (int64_t m0 = 0; m0 < a.M; m0 += kMaxRows) {

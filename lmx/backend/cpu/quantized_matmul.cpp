@@ -8,6 +8,7 @@
 #include <atomic>
 #include <vector>
 
+#include "lmx/backend/cpu/matmul_half.h"
 #include "lmx/backend/cpu/quantized.h"
 #include "lmx/backend/cpu/threading.h"
 #include "lmx/core/error.h"
@@ -114,6 +115,27 @@ void qmm_blas(const QmmArgs& a) {
     for (int64_t i = 0; i < a.M * a.N; ++i) store_float(a.y, i, yf[i], a.dtype);
 }
 
+// Prefill with AMX: W's rows dequantized to bf16 a panel at a time on the thread that
+// multiplies them. Only for bf16 x: float32 and float16 keep the sgemm path, whose
+// precision they expect (this CPU has no AMX-FP16).
+bool qmm_amx(const QmmArgs& a) {
+  HalfMatmulArgs h{.x = a.x,
+                   .xdtype = a.dtype,
+                   .ldx = a.K,
+                   .wdtype = Dtype::bfloat16,
+                   .ldw = a.K,
+                   .y = a.y,
+                   .ydtype = a.dtype,
+                   .ldy = a.N,
+                   .M = a.M,
+                   .N = a.N,
+                   .K = a.K};
+  return amx_matmul_rows(h, [&](int64_t n0, int64_t count, uint16_t* out) {
+    dequantize_rows_bf16(a.w, a.scales, a.biases, a.dtype, n0, n0 + count, a.K, a.group_size,
+                         a.bits, out);
+  });
+}
+
 }  // namespace
 
 void set_simd_enabled(bool on) { g_simd = on; }
@@ -129,6 +151,7 @@ void qmm(const QmmArgs& a) {
     qmv_portable(a);
     return;
   }
+  if (a.transpose && g_simd && a.dtype == Dtype::bfloat16 && qmm_amx(a)) return;
   qmm_blas(a);
 }
 
