@@ -92,6 +92,10 @@ void dequantize_rows_bf16(const uint8_t* w, const void* scales, const void* bias
                           int64_t r0, int64_t r1, int64_t cols, int group_size, int bits,
                           uint16_t* out);
 
+// The AVX-512 VNNI GEMV (4/8 bits, bf16/fp16 x quantized to int8 in blocks of 32) if
+// this CPU has it; false when it does not apply.
+bool qmv_vnni(const QmmArgs& a);
+
 // The AVX-512 GEMV (transpose, M small) if this CPU has AVX-512 (with BF16 for the
 // 4-bit path); returns false when it does not apply, so the caller falls back.
 bool qmv_avx512(const QmmArgs& a);

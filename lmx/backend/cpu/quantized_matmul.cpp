@@ -147,7 +147,7 @@ void qmm(const QmmArgs& a) {
     return;
   }
   if (a.transpose && a.M <= kGemvMaxRows) {
-    if (g_simd && qmv_avx512(a)) return;
+    if (g_simd && (qmv_vnni(a) || qmv_avx512(a))) return;
     qmv_portable(a);
     return;
   }
