@@ -6,6 +6,10 @@
 #   scripts/cuda_device_run.sh prepare   # here: build build-cuda, stage .device/cuda
 #   scripts/cuda_device_run.sh run       # on the GPU machine, from the repository root;
 #                                        # logs and a summary go to $OUT (default /tmp/lmx-cuda)
+#   scripts/cuda_device_run.sh bench     # on the GPU machine: random-weight checkpoints in
+#                                        # real shapes (bench/configs; SHAPES, KINDS), then
+#                                        # lmx benchmark --device cuda beside torch's copy
+#                                        # bandwidth and bf16 GEMM rate, into $OUT/bench.txt
 #
 # .device/ is git-ignored; carry .device/cuda with the call. Building here costs no GPU
 # time and needs none of the -dev packages the GPU machine lacks (nlohmann-json, CLI11,
@@ -27,6 +31,11 @@ prepare() {
   cmake --build "$BUILD" -j "$JOBS" --target lmx_backend_tests lmx_cli
   rm -rf "$STAGE" && mkdir -p "$STAGE/bin" "$STAGE/lib" "$STAGE/fixtures"
   for b in lmx lmx_backend_tests; do strip -o "$STAGE/bin/$b" "$BUILD/bin/$b"; done
+  # make_checkpoint (CPU-only; built in the default build) for `bench`.
+  if [ -x build/bin/make_checkpoint ]; then
+    strip -o "$STAGE/bin/make_checkpoint" build/bin/make_checkpoint
+    mkdir -p "$STAGE/configs" && cp -r bench/configs/. "$STAGE/configs/"
+  fi
   for l in libfmt.so.9 libutf8proc.so.2; do
     cp -L "$(ldconfig -p | awk -v l="$l" '$1 == l { print $NF; exit }')" "$STAGE/lib/$l"
   done
@@ -75,7 +84,8 @@ run() {
     local args=(generate --model "$dir" --prompt-tokens "$prompt" --max-tokens 32 --temp 0
                 --ignore-eos --json)
     local cpu cuda
-    cpu=$("$bin/lmx" "${args[@]}" --device cpu 2>&1 | tail -1 || true)
+    # (The CPU side with x exact in its decode GEMV, as CUDA computes: LMX_EXACT_GEMV.)
+    cpu=$(LMX_EXACT_GEMV=1 "$bin/lmx" "${args[@]}" --device cpu 2>&1 | tail -1 || true)
     cuda=$("$bin/lmx" "${args[@]}" --device cuda 2>&1 | tail -1 || true)
     python3 - "$m" "$cpu" "$cuda" <<'EOF' | tee -a "$OUT/greedy.txt"
 import json, sys
@@ -99,8 +109,52 @@ EOF
   echo "total $((SECONDS - t0)) s"
 }
 
+# The hardware's limits in the same run: device-to-device copy bandwidth (read + write
+# bytes per second) and cuBLAS bf16 GEMM rate, through torch.
+limits() {
+  python3 - <<'EOF'
+import torch, time
+x = torch.empty(2 << 30, dtype=torch.uint8, device="cuda"); y = torch.empty_like(x)
+for _ in range(3): y.copy_(x)
+torch.cuda.synchronize(); t = time.perf_counter(); n = 20
+for _ in range(n): y.copy_(x)
+torch.cuda.synchronize(); dt = (time.perf_counter() - t) / n
+print(f"copy: {2 * x.numel() / dt / 1e12:.2f} TB/s (read+write)")
+a = torch.randn(8192, 8192, dtype=torch.bfloat16, device="cuda"); b = torch.randn_like(a)
+for _ in range(3): a @ b
+torch.cuda.synchronize(); t = time.perf_counter(); n = 20
+for _ in range(n): a @ b
+torch.cuda.synchronize(); dt = (time.perf_counter() - t) / n
+print(f"bf16 GEMM 8192^3: {2 * 8192**3 / dt / 1e12:.0f} TFLOP/s")
+EOF
+}
+
+bench() {
+  OUT=${OUT:-/tmp/lmx-cuda}
+  mkdir -p "$OUT"
+  export LD_LIBRARY_PATH="$PWD/$STAGE/lib:$(cuda_lib_path):${LD_LIBRARY_PATH:-}"
+  local bin=$STAGE/bin work=${WORK:-/tmp/lmx-bench-models}
+  local P=${P:-2048} G=${G:-128}
+  mkdir -p "$work"
+  limits 2>&1 | tee "$OUT/bench.txt"
+  for shape in ${SHAPES:-Llama-3.2-1B Llama-3.1-8B}; do
+    for kind in ${KINDS:-bf16 4bit}; do
+      local dir=$work/$shape-$kind bits=0
+      [ "$kind" = 4bit ] && bits=4
+      [ "$kind" = 8bit ] && bits=8
+      [ -f "$dir/config.json" ] || "$bin/make_checkpoint" --config "$STAGE/configs/$shape/config.json" \
+        --out "$dir" --bits "$bits" --tokenizer models/default >/dev/null
+      echo "== $shape $kind (p $P, g $G)" | tee -a "$OUT/bench.txt"
+      "$bin/lmx" benchmark -m "$dir" -p "$P" -g "$G" -n 2 --device cuda 2>&1 | tail -3 |
+        tee -a "$OUT/bench.txt"
+      du -sb "$dir" | awk '{printf "checkpoint bytes: %d\n", $1}' | tee -a "$OUT/bench.txt"
+    done
+  done
+}
+
 case "${1:-}" in
   prepare) prepare ;;
   run) run ;;
-  *) echo "usage: $0 prepare|run" >&2; exit 2 ;;
+  bench) bench ;;
+  *) echo "usage: $0 prepare|run|bench" >&2; exit 2 ;;
 esac

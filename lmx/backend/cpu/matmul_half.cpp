@@ -20,8 +20,7 @@
 
 #include "lmx/backend/cpu/threading.h"
 
-#define LMX_TARGET_AVX512 \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,f16c,fma")))
+#define LMX_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,f16c,fma")))
 
 namespace lmx::cpu {
 
@@ -46,9 +45,15 @@ inline float half_to_float(uint16_t h, bool bf16) {
 
 inline void store(void* y, Dtype dt, int64_t i, float v) {
   switch (dt) {
-    case Dtype::float32: static_cast<float*>(y)[i] = v; break;
-    case Dtype::bfloat16: static_cast<uint16_t*>(y)[i] = bfloat16(v).bits; break;
-    default: static_cast<uint16_t*>(y)[i] = float16(v).bits; break;
+    case Dtype::float32:
+      static_cast<float*>(y)[i] = v;
+      break;
+    case Dtype::bfloat16:
+      static_cast<uint16_t*>(y)[i] = bfloat16(v).bits;
+      break;
+    default:
+      static_cast<uint16_t*>(y)[i] = float16(v).bits;
+      break;
   }
 }
 
@@ -62,7 +67,8 @@ const float* x_as_float(const HalfMatmulArgs& a, std::vector<float>& buf, int64_
   const uint16_t* x = static_cast<const uint16_t*>(a.x);
   bool bf16 = a.xdtype == Dtype::bfloat16;
   for (int64_t m = 0; m < a.M; ++m)
-    for (int64_t k = 0; k < a.K; ++k) buf[size_t(m * a.K + k)] = half_to_float(x[m * a.ldx + k], bf16);
+    for (int64_t k = 0; k < a.K; ++k)
+      buf[size_t(m * a.K + k)] = half_to_float(x[m * a.ldx + k], bf16);
   ldx = a.K;
   return buf.data();
 }
@@ -110,14 +116,16 @@ void gemv_band_portable(const float* x, int64_t ldx, const HalfMatmulArgs& a, in
 
 template <bool BF16>
 LMX_TARGET_AVX512 inline __m512 widen16(__m256i h) {
-  if constexpr (BF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
-  else return _mm512_cvtph_ps(h);
+  if constexpr (BF16)
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+  else
+    return _mm512_cvtph_ps(h);
 }
 
 // out[m][r] = x[m] . w[r] for MR rows of x and NR rows of W.
 template <bool BF16, int MR, int NR>
-LMX_TARGET_AVX512 void gemv_tile_avx512(const float* x, int64_t ldx, const uint16_t* w,
-                                        int64_t ldw, int64_t K, float* out, int64_t ldo) {
+LMX_TARGET_AVX512 void gemv_tile_avx512(const float* x, int64_t ldx, const uint16_t* w, int64_t ldw,
+                                        int64_t K, float* out, int64_t ldo) {
   __m512 acc[MR][NR];
   for (int m = 0; m < MR; ++m)
     for (int r = 0; r < NR; ++r) acc[m][r] = _mm512_setzero_ps();
@@ -139,7 +147,8 @@ LMX_TARGET_AVX512 void gemv_tile_avx512(const float* x, int64_t ldx, const uint1
   if (k < K) {
     __mmask16 mask = __mmask16((1u << (K - k)) - 1);
     __m512 wv[NR];
-    for (int r = 0; r < NR; ++r) wv[r] = widen16<BF16>(_mm256_maskz_loadu_epi16(mask, w + r * ldw + k));
+    for (int r = 0; r < NR; ++r)
+      wv[r] = widen16<BF16>(_mm256_maskz_loadu_epi16(mask, w + r * ldw + k));
     for (int m = 0; m < MR; ++m) {
       __m512 xv = _mm512_maskz_loadu_ps(mask, x + m * ldx + k);
       for (int r = 0; r < NR; ++r) acc[m][r] = _mm512_fmadd_ps(wv[r], xv, acc[m][r]);
@@ -150,15 +159,23 @@ LMX_TARGET_AVX512 void gemv_tile_avx512(const float* x, int64_t ldx, const uint1
 }
 
 template <bool BF16, int NR>
-LMX_TARGET_AVX512 void gemv_rows_avx512(const float* x, int64_t ldx, const uint16_t* w,
-                                        int64_t ldw, int64_t M, int64_t K, float* out) {
+LMX_TARGET_AVX512 void gemv_rows_avx512(const float* x, int64_t ldx, const uint16_t* w, int64_t ldw,
+                                        int64_t M, int64_t K, float* out) {
   int64_t m = 0;
-  for (; m + 4 <= M; m += 4) gemv_tile_avx512<BF16, 4, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR);
+  for (; m + 4 <= M; m += 4)
+    gemv_tile_avx512<BF16, 4, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR);
   switch (M - m) {
-    case 3: gemv_tile_avx512<BF16, 3, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR); break;
-    case 2: gemv_tile_avx512<BF16, 2, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR); break;
-    case 1: gemv_tile_avx512<BF16, 1, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR); break;
-    default: break;
+    case 3:
+      gemv_tile_avx512<BF16, 3, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR);
+      break;
+    case 2:
+      gemv_tile_avx512<BF16, 2, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR);
+      break;
+    case 1:
+      gemv_tile_avx512<BF16, 1, NR>(x + m * ldx, ldx, w, ldw, K, out + m * NR, NR);
+      break;
+    default:
+      break;
   }
 }
 
@@ -182,7 +199,8 @@ template <bool BF16>
 LMX_TARGET_AVX512 void widen_row_avx512(const uint16_t* w, float* o, int64_t K) {
   int64_t k = 0;
   for (; k + 16 <= K; k += 16)
-    _mm512_storeu_ps(o + k, widen16<BF16>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + k))));
+    _mm512_storeu_ps(o + k,
+                     widen16<BF16>(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + k))));
   if (k < K) {
     __mmask16 mask = __mmask16((1u << (K - k)) - 1);
     _mm512_mask_storeu_ps(o + k, mask, widen16<BF16>(_mm256_maskz_loadu_epi16(mask, w + k)));
@@ -191,8 +209,10 @@ LMX_TARGET_AVX512 void widen_row_avx512(const uint16_t* w, float* o, int64_t K) 
 
 void widen_row(const uint16_t* w, float* o, int64_t K, bool bf16) {
   if (cpu_has_avx512()) {
-    if (bf16) widen_row_avx512<true>(w, o, K);
-    else widen_row_avx512<false>(w, o, K);
+    if (bf16)
+      widen_row_avx512<true>(w, o, K);
+    else
+      widen_row_avx512<false>(w, o, K);
     return;
   }
   for (int64_t k = 0; k < K; ++k) o[k] = half_to_float(w[k], bf16);
@@ -207,9 +227,12 @@ void gemv(const HalfMatmulArgs& a) {
   int64_t blocks = (a.N + 3) / 4;
   parallel_for(blocks, a.K * a.M, [&](int64_t b0, int64_t b1) {
     int64_t n0 = b0 * 4, n1 = std::min(a.N, b1 * 4);
-    if (avx && bf16) gemv_band_avx512<true>(x, ldx, a, n0, n1);
-    else if (avx) gemv_band_avx512<false>(x, ldx, a, n0, n1);
-    else gemv_band_portable(x, ldx, a, n0, n1);
+    if (avx && bf16)
+      gemv_band_avx512<true>(x, ldx, a, n0, n1);
+    else if (avx)
+      gemv_band_avx512<false>(x, ldx, a, n0, n1);
+    else
+      gemv_band_portable(x, ldx, a, n0, n1);
   });
 }
 
@@ -254,8 +277,10 @@ void half_matmul(const HalfMatmulArgs& a) {
       for (int64_t n = 0; n < a.N; ++n) store(a.y, a.ydtype, m * a.ldy + n, 0.0f);
     return;
   }
-  if (a.M <= kHalfGemvMaxRows) gemv(a);
-  else if (!half_matmul_amx(a)) gemm(a);
+  if (a.M <= kHalfGemvMaxRows)
+    gemv(a);
+  else if (!half_matmul_amx(a))
+    gemm(a);
 }
 
 }  // namespace lmx::cpu

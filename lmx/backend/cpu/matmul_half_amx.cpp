@@ -146,9 +146,15 @@ LMX_TARGET_AVX512BF16 void write_block(const float* ct, const HalfMatmulArgs& a,
       for (int64_t n = 0; n < nn; ++n) {
         float v = src[n];
         switch (a.ydtype) {
-          case Dtype::float32: static_cast<float*>(a.y)[off + n] = v; break;
-          case Dtype::bfloat16: static_cast<uint16_t*>(a.y)[off + n] = to_bf16_bits(v); break;
-          default: static_cast<uint16_t*>(a.y)[off + n] = float16(v).bits; break;
+          case Dtype::float32:
+            static_cast<float*>(a.y)[off + n] = v;
+            break;
+          case Dtype::bfloat16:
+            static_cast<uint16_t*>(a.y)[off + n] = to_bf16_bits(v);
+            break;
+          default:
+            static_cast<uint16_t*>(a.y)[off + n] = float16(v).bits;
+            break;
         }
       }
     }
@@ -194,10 +200,13 @@ LMX_TARGET_AVX512BF16 void amx_gemm(const HalfMatmulArgs& a, Panel&& panel) {
     }
     tile_config_load(&cfg);
     alignas(64) float ct[32 * 32];
-    std::vector<uint16_t> scratch(size_t(P * 32 * K));
+    // Grown once per thread and never cleared: panels write what they give back.
+    thread_local std::vector<uint16_t> scratch_buf;
+    if (scratch_buf.size() < size_t(P * 32 * K)) scratch_buf.resize(size_t(P * 32 * K));
+    uint16_t* const scratch = scratch_buf.data();
     for (int64_t pb = b0; pb < b1; pb += P) {
       const int64_t pe = std::min(b1, pb + P), n0 = pb * 32;
-      const PanelRows rows = panel(n0, std::min(a.N, pe * 32) - n0, (pe - pb) * 32, scratch.data());
+      const PanelRows rows = panel(n0, std::min(a.N, pe * 32) - n0, (pe - pb) * 32, scratch);
       const int64_t wstride = rows.ld * 2;
       for (int64_t mc = 0; mc < Mp; mc += MC) {
         const int64_t mce = std::min(Mp, mc + MC);

@@ -95,6 +95,8 @@ void dequantize_rows_bf16(const uint8_t* w, const void* scales, const void* bias
 // The AVX-512 VNNI GEMV (4/8 bits, bf16/fp16 x quantized to int8 in blocks of 32) if
 // this CPU has it; false when it does not apply.
 bool qmv_vnni(const QmmArgs& a);
+// With false, x stays exact (as LMX_EXACT_GEMV=1 does): for tests comparing backends.
+void set_int8_x_enabled(bool on);
 
 // The AVX-512 GEMV (transpose, M small) if this CPU has AVX-512 (with BF16 for the
 // 4-bit path); returns false when it does not apply, so the caller falls back.

@@ -18,8 +18,7 @@ namespace {
 
 bool cpu_has_avx512_bf16_bmi2() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") &&
-                         __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                          __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("bmi2") &&
                          __builtin_cpu_supports("fma");
   return ok;
@@ -47,7 +46,8 @@ LMX_TARGET_DEQUANT void dequantize_bf16_avx512(const uint8_t* w, const void* sca
           v0 = _pdep_u64(v0, spread);
           v1 = _pdep_u64(v1, spread);
         }
-        __m512 q = _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_set_epi64x(int64_t(v1), int64_t(v0))));
+        __m512 q =
+            _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_set_epi64x(int64_t(v1), int64_t(v0))));
         __m256bh y = _mm512_cvtneps_pbh(_mm512_fmadd_ps(q, s, b));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(o), (__m256i)y);
       }
@@ -56,9 +56,8 @@ LMX_TARGET_DEQUANT void dequantize_bf16_avx512(const uint8_t* w, const void* sca
 }
 
 template <int BITS>
-void dequantize_bf16_portable(const uint8_t* w, const void* scales, const void* biases,
-                              Dtype dtype, int64_t r0, int64_t r1, int64_t cols, int gs,
-                              uint16_t* out) {
+void dequantize_bf16_portable(const uint8_t* w, const void* scales, const void* biases, Dtype dtype,
+                              int64_t r0, int64_t r1, int64_t cols, int gs, uint16_t* out) {
   const int64_t groups = cols / gs, rb = cols * BITS / 8;
   alignas(64) uint8_t codes[128];
   for (int64_t r = r0; r < r1; ++r) {

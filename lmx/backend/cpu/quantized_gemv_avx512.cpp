@@ -165,9 +165,9 @@ LMX_TARGET_AVX512 inline __m512 block_scale(const float* sf, int64_t j) {
 // relative, below bf16's rounding). For float32 x a 16-entry vpermw table gives q exactly.
 template <int BITS, int GS, int MR, int PARTS, int NR>
 LMX_TARGET_AVX512_BF16 inline void qmv_bf16_block_rows(const QmmArgs& a, const Prepared& p,
-                                                   const uint16_t* const (&xp)[MR][PARTS],
-                                                   float* const (&sf)[NR], int64_t m0,
-                                                   int64_t n) {
+                                                       const uint16_t* const (&xp)[MR][PARTS],
+                                                       float* const (&sf)[NR], int64_t m0,
+                                                       int64_t n) {
   const int64_t rb = a.K * BITS / 8, full = rb / 32, G = p.G;
   const bool tail = rb % 32 != 0;  // 16 bytes left (4-bit, group size 32 only)
   constexpr float kOffsetSum = BITS == 4 ? 128.0f : 128.0f + 16.0f * 128.0f;
@@ -178,25 +178,25 @@ LMX_TARGET_AVX512_BF16 inline void qmv_bf16_block_rows(const QmmArgs& a, const P
   for (int i = 0; i < 32; ++i) lut[i] = bf16_bits(float(i & 15));
   const __m512i table = _mm512_load_si512(lut);
   const uint8_t* wr[NR];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < NR; ++r) wr[r] = a.w + (n + r) * rb;
   // The scales as float32 (for the blocks), and the bias terms per lane:
   // acc = sum over groups of (bias - 128 scale if kOffset) * sum(x of the group).
   __m512 acc[NR][MR];
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < NR; ++r)
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) acc[r][m] = _mm512_setzero_ps();
   for (int64_t g = 0; g < G; g += 16) {
     const int64_t c = std::min<int64_t>(16, G - g);
     const __mmask16 k = c == 16 ? __mmask16(0xFFFF) : __mmask16((1u << c) - 1);
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < NR; ++r) {
       __m512 sc = load16(a.scales, (n + r) * G + g, c, a.dtype);
       __m512 bi = load16(a.biases, (n + r) * G + g, c, a.dtype);
       if constexpr (kOffset) bi = _mm512_fnmadd_ps(_mm512_set1_ps(kOffsetSum), sc, bi);
       _mm512_storeu_ps(sf[r] + g, sc);
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int m = 0; m < MR; ++m)
         acc[r][m] = _mm512_fmadd_ps(bi, _mm512_maskz_loadu_ps(k, p.xsum.data() + (m0 + m) * G + g),
                                     acc[r][m]);
@@ -206,7 +206,7 @@ LMX_TARGET_AVX512_BF16 inline void qmv_bf16_block_rows(const QmmArgs& a, const P
   const int64_t blocks = full + (tail ? 1 : 0);
   for (int64_t j = 0; j < blocks; ++j) {
     __m512bh lo[NR], hi[NR];
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int r = 0; r < NR; ++r) {
       const uint8_t* src = wr[r] + j * 32;
       if ((j & 1) == 0)
@@ -222,35 +222,35 @@ LMX_TARGET_AVX512_BF16 inline void qmv_bf16_block_rows(const QmmArgs& a, const P
         hi[r] = (__m512bh)_mm512_permutexvar_epi16(_mm512_srli_epi16(v, 4), table);
       }
     }
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       __m512 d[NR];
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < NR; ++r) d[r] = _mm512_setzero_ps();
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int i = 0; i < PARTS; ++i) {
         const uint16_t* xb = xp[m][i] + j * 64;  // the block's 64 values
         __m512bh x0 = (__m512bh)_mm512_loadu_si512(xb), x1 = (__m512bh)_mm512_loadu_si512(xb + 32);
-        #pragma GCC unroll 8
+#pragma GCC unroll 8
         for (int r = 0; r < NR; ++r) {
           d[r] = _mm512_dpbf16_ps(d[r], lo[r], x0);
           d[r] = _mm512_dpbf16_ps(d[r], hi[r], x1);
         }
       }
-      #pragma GCC unroll 8
+#pragma GCC unroll 8
       for (int r = 0; r < NR; ++r)
         acc[r][m] = _mm512_fmadd_ps(block_scale<BITS, GS>(sf[r], j), d[r], acc[r][m]);
     }
   }
-  #pragma GCC unroll 8
+#pragma GCC unroll 8
   for (int r = 0; r < NR; ++r)
-    #pragma GCC unroll 8
+#pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) store_row(a, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
 template <int BITS, int GS, int MR, int PARTS>
-LMX_TARGET_AVX512_BF16 void qmv_bf16_rows(const QmmArgs& a, const Prepared& p, int64_t m0, int64_t n0,
-                                      int64_t n1) {
+LMX_TARGET_AVX512_BF16 void qmv_bf16_rows(const QmmArgs& a, const Prepared& p, int64_t m0,
+                                          int64_t n0, int64_t n1) {
   // Scales as float32: G rounded up to 16, and room for the blocks' reads past the end.
   std::vector<float> sbuf(size_t(2 * (p.G + 32)), 0.0f);
   float* const sf[2] = {sbuf.data(), sbuf.data() + p.G + 32};

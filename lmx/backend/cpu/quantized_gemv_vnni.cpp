@@ -15,6 +15,7 @@
 #pragma GCC diagnostic ignored "-Wuninitialized"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <vector>
@@ -22,8 +23,7 @@
 #include "lmx/backend/cpu/quantized.h"
 #include "lmx/backend/cpu/threading.h"
 
-#define LMX_TARGET_VNNI \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
+#define LMX_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
 
 namespace lmx::cpu::quant {
 
@@ -31,8 +31,7 @@ namespace {
 
 bool cpu_has_vnni() {
   static const bool ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-                         __builtin_cpu_supports("avx512vl") &&
-                         __builtin_cpu_supports("avx512dq") &&
+                         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
                          __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("fma");
   return ok;
 }
@@ -41,12 +40,12 @@ constexpr int kMaxRows = 4;           // rows of x per pass over W
 constexpr int kPrefetchBytes = 8192;  // how far ahead W is prefetched (swept: 1-16 KiB)
 
 struct PreparedQ8 {
-  int64_t chunks = 0;             // 64-byte chunks per row of W (the last may be partial)
+  int64_t chunks = 0;  // 64-byte chunks per row of W (the last may be partial)
   int64_t G = 0;
-  std::vector<int8_t> xq;         // (M, chunks, 128): 4-bit: even codes' 64, odd codes' 64;
-                                  // 8-bit: the chunk's 64 codes, then 64 zeros (unused)
-  std::vector<float> dx;          // (M, chunks, 16): each lane's x-block scale
-  std::vector<float> xsum;        // (M, G): sums of the quantized x
+  std::vector<int8_t> xq;   // (M, chunks, 128): 4-bit: even codes' 64, odd codes' 64;
+                            // 8-bit: the chunk's 64 codes, then 64 zeros (unused)
+  std::vector<float> dx;    // (M, chunks, 16): each lane's x-block scale
+  std::vector<float> xsum;  // (M, G): sums of the quantized x
 };
 
 // x's block of 32 values at xf to int8 in q (natural order); returns the block's scale.
@@ -191,7 +190,8 @@ LMX_TARGET_VNNI void rows_q8(const QmmArgs& a, const PreparedQ8& p, const __m512
 #pragma GCC unroll 8
   for (int r = 0; r < NR; ++r)
 #pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) store_y(a, (m0 + m) * a.N + n + r, _mm512_reduce_add_ps(acc[r][m]));
+    for (int m = 0; m < MR; ++m)
+      store_y(a, (m0 + m) * a.N + n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
 template <int BITS, int MR>
@@ -236,13 +236,18 @@ void run(const QmmArgs& a) {
 
 }  // namespace
 
+namespace {
+// LMX_EXACT_GEMV=1 keeps x exact (bf16 products, quantized_gemv_avx512) at some speed.
+std::atomic<bool> g_int8_x{[] {
+  const char* e = std::getenv("LMX_EXACT_GEMV");
+  return !(e && *e && *e != '0');
+}()};
+}  // namespace
+
+void set_int8_x_enabled(bool on) { g_int8_x = on; }
+
 bool qmv_vnni(const QmmArgs& a) {
-  // LMX_EXACT_GEMV=1 keeps x exact (bf16 products, quantized_gemv_avx512) at some speed.
-  static const bool off = [] {
-    const char* e = std::getenv("LMX_EXACT_GEMV");
-    return e && *e && *e != '0';
-  }();
-  if (off || !a.transpose || (a.bits != 4 && a.bits != 8) || a.dtype == Dtype::float32 ||
+  if (!g_int8_x || !a.transpose || (a.bits != 4 && a.bits != 8) || a.dtype == Dtype::float32 ||
       a.K % 32 != 0 || !cpu_has_vnni())
     return false;
   if (a.bits == 4)

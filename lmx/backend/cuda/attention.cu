@@ -4,6 +4,8 @@
 // thread), keeps the online-softmax max and denominator, and accumulates the float32
 // output with threads spread over the value features. GQA, causal aligned to the end of
 // the keys, sliding windows, softcapping, sinks and explicit bool/additive masks.
+// With few rows (decode) the keys are also split over blocks (flash-decoding) and the
+// partial results merged by a second kernel.
 #include <cfloat>
 #include <cmath>
 
@@ -36,8 +38,8 @@ __device__ float block_reduce(float v, float* scratch, bool is_max) {
 template <typename T>
 __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a) {
   extern __shared__ float smem[];
-  float* qs = smem;            // (Dk) scaled query
-  float* ps = smem + a.Dk;     // (kThreads) weights of the chunk
+  float* qs = smem;         // (Dk) scaled query
+  float* ps = smem + a.Dk;  // (kThreads) weights of the chunk
   __shared__ float scratch[kThreads / 32];
   const int64_t row = blockIdx.x;
   const int64_t qi = row % a.Lq, h = (row / a.Lq) % a.Hq, b = row / (a.Lq * a.Hq);
@@ -51,8 +53,16 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a) {
   int64_t lo = 0, hi = a.Lk;
   if (a.window > 0 && pos - a.window + 1 > 0) lo = pos - a.window + 1;
   if (a.causal && pos + 1 < hi) hi = pos + 1;
-  float m = a.sinks ? a.sinks[h] : -INFINITY;
-  float l = a.sinks ? 1.0f : 0.0f;
+  const int64_t split = blockIdx.y;
+  if (a.splits > 1) {  // this block's share of the keys
+    const int64_t s0 = split * a.split_len, s1 = s0 + a.split_len;
+    if (s0 > lo) lo = s0;
+    if (s1 < hi) hi = s1;
+  }
+  // The sink (one extra logit, no value) counts once: in split 0.
+  const bool sink = a.sinks && split == 0;
+  float m = sink ? a.sinks[h] : -INFINITY;
+  float l = sink ? 1.0f : 0.0f;
   float acc[kAccPerThread];
 #pragma unroll
   for (int r = 0; r < kAccPerThread; ++r) acc[r] = 0.0f;
@@ -96,12 +106,49 @@ __global__ void __launch_bounds__(kThreads) attention_kernel(AttentionArgs a) {
     }
     __syncthreads();
   }
+  if (a.splits > 1) {
+    float* part = a.partial + (row * a.splits + split) * (a.Dv + 2);
+    if (threadIdx.x == 0) {
+      part[0] = m;
+      part[1] = l;
+    }
+#pragma unroll
+    for (int r = 0; r < kAccPerThread; ++r) {
+      int64_t d = threadIdx.x + r * kThreads;
+      if (d < a.Dv) part[2 + d] = acc[r];
+    }
+    return;
+  }
   T* o = static_cast<T*>(a.out) + row * a.Dv;
   float inv = (m == -INFINITY || l <= 0.0f) ? 0.0f : 1.0f / l;
 #pragma unroll
   for (int r = 0; r < kAccPerThread; ++r) {
     int64_t d = threadIdx.x + r * kThreads;
     if (d < a.Dv) o[d] = from_float<T>(m == -INFINITY ? 0.0f : acc[r] * inv);
+  }
+}
+
+// Merges the splits of one row: out = sum_s acc_s e^(m_s - M) / sum_s l_s e^(m_s - M).
+template <typename T>
+__global__ void __launch_bounds__(kThreads) attention_merge_kernel(AttentionArgs a) {
+  const int64_t row = blockIdx.x;
+  const float* part = a.partial + row * a.splits * (a.Dv + 2);
+  float M = -INFINITY;
+  for (int s = 0; s < a.splits; ++s) M = fmaxf(M, part[s * (a.Dv + 2)]);
+  float L = 0.0f;
+  for (int s = 0; s < a.splits; ++s) {
+    float ms = part[s * (a.Dv + 2)];
+    if (ms != -INFINITY) L += part[s * (a.Dv + 2) + 1] * expf(ms - M);
+  }
+  const float inv = (M == -INFINITY || L <= 0.0f) ? 0.0f : 1.0f / L;
+  T* o = static_cast<T*>(a.out) + row * a.Dv;
+  for (int64_t d = threadIdx.x; d < a.Dv; d += kThreads) {
+    float sum = 0.0f;
+    for (int s = 0; s < a.splits; ++s) {
+      float ms = part[s * (a.Dv + 2)];
+      if (ms != -INFINITY) sum += part[s * (a.Dv + 2) + 2 + d] * expf(ms - M);
+    }
+    o[d] = from_float<T>(sum * inv);
   }
 }
 
@@ -113,7 +160,12 @@ void launch_attention(Dtype dt, const AttentionArgs& a, cudaStream_t stream) {
   size_t smem = size_t(a.Dk + kThreads) * sizeof(float);
   dispatch_float_dtype(dt, [&](auto t) {
     using T = decltype(t);
-    attention_kernel<T><<<unsigned(rows), kThreads, smem, stream>>>(a);
+    if (a.splits > 1) {
+      attention_kernel<T><<<dim3(unsigned(rows), unsigned(a.splits)), kThreads, smem, stream>>>(a);
+      attention_merge_kernel<T><<<unsigned(rows), kThreads, 0, stream>>>(a);
+    } else {
+      attention_kernel<T><<<unsigned(rows), kThreads, smem, stream>>>(a);
+    }
   });
 }
 

@@ -2,6 +2,10 @@
 // The device registry (one context per GPU: stream, cuBLAS handle) and what core asks of
 // a device backend: device count, raw memory, copies and synchronization.
 #include <array>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
@@ -23,6 +27,32 @@ struct Registry {
 Registry& registry() {
   static Registry r;
   return r;
+}
+
+// LMX_CUDA_STATS=1: at exit, how often the host waited for the device, and why.
+struct Stats {
+  std::atomic<int64_t> staged{0}, sync_to_device{0}, to_host{0}, syncs{0};
+  const bool on = [] {
+    const char* e = std::getenv("LMX_CUDA_STATS");
+    return e && *e && *e != '0';
+  }();
+  ~Stats() {
+    if (on)
+      std::fprintf(stderr,
+                   "lmx cuda stats: %lld staged small copies to the device, %lld waiting copies "
+                   "to the device, %lld copies to the host, %lld synchronizations\n",
+                   (long long)staged, (long long)sync_to_device, (long long)to_host,
+                   (long long)syncs);
+  }
+};
+Stats& stats() {
+  static Stats s;
+  return s;
+}
+
+std::mutex& staging_mutex() {
+  static std::mutex m;
+  return m;
 }
 
 void make_current(int device) {
@@ -101,6 +131,32 @@ void free_device(void* ptr, int device) {
 
 void copy_to_device(void* dst, const void* src, size_t bytes, int device) {
   DeviceContext& c = context(device);
+  auto& st = c.staging;
+  if (bytes <= DeviceContext::kStagingBlockBytes) {
+    std::lock_guard lock(staging_mutex());
+    if (!st.host) {
+      check(
+          cudaHostAlloc(&st.host, DeviceContext::kStagingBlocks * DeviceContext::kStagingBlockBytes,
+                        cudaHostAllocDefault),
+          "to_device", "cannot allocate pinned staging memory");
+      for (auto& e : st.done)
+        check(cudaEventCreateWithFlags(&e, cudaEventDisableTiming), "to_device",
+              "cannot create an event");
+    }
+    const int b = st.next;
+    st.next = (st.next + 1) % DeviceContext::kStagingBlocks;
+    // The block's previous copy has long been queued 63 copies ago; wait only if it has
+    // not run yet.
+    check(cudaEventSynchronize(st.done[b]), "to_device", "host to device copy failed");
+    char* block = static_cast<char*>(st.host) + size_t(b) * DeviceContext::kStagingBlockBytes;
+    std::memcpy(block, src, bytes);
+    check(cudaMemcpyAsync(dst, block, bytes, cudaMemcpyHostToDevice, c.stream), "to_device",
+          "host to device copy failed");
+    check(cudaEventRecord(st.done[b], c.stream), "to_device", "cannot record an event");
+    ++stats().staged;
+    return;
+  }
+  ++stats().sync_to_device;
   check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, c.stream), "to_device",
         "host to device copy failed");
   // The host buffer may be gone once we return.
@@ -109,6 +165,7 @@ void copy_to_device(void* dst, const void* src, size_t bytes, int device) {
 
 void copy_to_host(void* dst, const void* src, size_t bytes, int device) {
   DeviceContext& c = context(device);
+  ++stats().to_host;
   check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, c.stream), "to_host",
         "device to host copy failed");
   check(cudaStreamSynchronize(c.stream), "to_host", "device to host copy failed");
@@ -116,6 +173,7 @@ void copy_to_host(void* dst, const void* src, size_t bytes, int device) {
 
 void synchronize(int device) {
   DeviceContext& c = context(device);
+  ++stats().syncs;
   check(cudaStreamSynchronize(c.stream), "synchronize", "device work failed");
 }
 

@@ -15,6 +15,16 @@ struct DeviceContext {
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
   int sm_count = 0;
+  static constexpr int kStagingBlocks = 64;
+  static constexpr size_t kStagingBlockBytes = size_t(64) << 10;
+  // Small host-to-device copies (scalars, masks, positions: many per decode step) go
+  // through pinned staging blocks used round robin, so they queue on the stream without
+  // waiting for it; a block is reused once the event recorded after its copy has passed.
+  struct Staging {
+    void* host = nullptr;  // kStagingBlocks x kStagingBlockBytes, pinned
+    cudaEvent_t done[kStagingBlocks] = {};
+    int next = 0;
+  } staging;
 };
 
 // The context of `device`, made current on the calling thread. Thread-safe.

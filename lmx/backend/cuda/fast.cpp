@@ -71,8 +71,8 @@ void ScaledDotProductAttention::eval_cuda(const std::vector<Array>& inputs,
   Array& out = outputs[0];
   out.allocate();
   if (out.size() == 0) return;
-  LMX_CHECK(q.shape(3) <= cuda::kMaxHeadDim && v.shape(3) <= cuda::kMaxHeadDim, DeviceError,
-            name(), "the CUDA kernel takes head dims up to {}, got {} and {}", cuda::kMaxHeadDim,
+  LMX_CHECK(q.shape(3) <= cuda::kMaxHeadDim && v.shape(3) <= cuda::kMaxHeadDim, DeviceError, name(),
+            "the CUDA kernel takes head dims up to {}, got {} and {}", cuda::kMaxHeadDim,
             q.shape(3), v.shape(3));
   size_t next = 3;
   const Array* mask = c_.has_mask ? &inputs[next++] : nullptr;
@@ -104,6 +104,20 @@ void ScaledDotProductAttention::eval_cuda(const std::vector<Array>& inputs,
   a.softcap = c_.softcap;
   a.causal = c_.causal;
   a.window = c_.sliding_window;
+  // Too few rows to fill the GPU (decode): split the keys too, about 4 blocks per SM,
+  // at least 256 keys a block.
+  const int64_t rows = a.B * a.Hq * a.Lq;
+  const int64_t sms = cuda::context(out.device().index).sm_count;
+  Array partial;
+  if (rows < 2 * sms && a.Lk >= 512) {
+    int64_t splits = std::min<int64_t>((a.Lk + 255) / 256, (4 * sms + rows - 1) / rows);
+    if (splits > 1) {
+      a.splits = int(splits);
+      a.split_len = (a.Lk + splits - 1) / splits;
+      partial = Array::empty({rows * splits * (a.Dv + 2)}, Dtype::float32, out.device());
+      a.partial = partial.data<float>();
+    }
+  }
   cuda::launch_attention(q.dtype(), a, cuda::stream_of(out));
   cuda::check_launch(name());
 }

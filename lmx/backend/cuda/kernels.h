@@ -102,6 +102,12 @@ struct AttentionArgs {
   float scale = 1.0f, softcap = 0.0f;
   bool causal = false;
   int window = 0;
+  // Split-K (flash-decoding): with splits > 1, block (row, s) takes keys
+  // [s * split_len, (s + 1) * split_len) and leaves (max, denominator, unnormalized
+  // output) in `partial` ((rows, splits, Dv + 2) float32), which a second kernel merges.
+  int splits = 1;
+  int64_t split_len = 0;
+  float* partial = nullptr;
 };
 // Largest head dim the attention kernel takes.
 inline constexpr int64_t kMaxHeadDim = 512;
