@@ -39,6 +39,8 @@ prepare() {
   for l in libfmt.so.9 libutf8proc.so.2; do
     cp -L "$(ldconfig -p | awk -v l="$l" '$1 == l { print $NF; exit }')" "$STAGE/lib/$l"
   done
+  # Compressed: the device tool carries at most 64 MiB with the working tree.
+  xz -f -T "$JOBS" "$STAGE"/bin/*
   for m in $MODELS; do
     [ -d "$FIXTURES/$m" ] || continue
     mkdir -p "$STAGE/fixtures/$m"
@@ -47,6 +49,18 @@ prepare() {
     done
   done
   du -sh "$STAGE"
+}
+
+# Unpacks the staged binaries (xz) into a scratch folder; prints its path.
+unpack_bins() {
+  local dir=${TMPDIR:-/tmp}/lmx-cuda-bin
+  mkdir -p "$dir"
+  for f in "$STAGE"/bin/*.xz; do
+    local b
+    b=$(basename "$f" .xz)
+    [ "$dir/$b" -nt "$f" ] || { xz -dc "$f" >"$dir/$b" && chmod +x "$dir/$b"; }
+  done
+  echo "$dir"
 }
 
 cuda_lib_path() {
@@ -61,7 +75,8 @@ run() {
   OUT=${OUT:-/tmp/lmx-cuda}
   mkdir -p "$OUT"
   export LD_LIBRARY_PATH="$PWD/$STAGE/lib:$(cuda_lib_path):${LD_LIBRARY_PATH:-}"
-  local bin=$STAGE/bin
+  local bin
+  bin=$(unpack_bins)
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt" || true
   if ldd "$bin/lmx" "$bin/lmx_backend_tests" | grep "not found"; then
     echo "missing shared libraries (above); nothing run" >&2
@@ -133,7 +148,8 @@ bench() {
   OUT=${OUT:-/tmp/lmx-cuda}
   mkdir -p "$OUT"
   export LD_LIBRARY_PATH="$PWD/$STAGE/lib:$(cuda_lib_path):${LD_LIBRARY_PATH:-}"
-  local bin=$STAGE/bin work=${WORK:-/tmp/lmx-bench-models}
+  local bin work=${WORK:-/tmp/lmx-bench-models}
+  bin=$(unpack_bins)
   local P=${P:-2048} G=${G:-128}
   mkdir -p "$work"
   limits 2>&1 | tee "$OUT/bench.txt"

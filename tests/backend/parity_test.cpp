@@ -440,6 +440,11 @@ TEST(CudaParity, Attention) {
       {"softcap", 2, 2, 1, 9, 260, 80, true, {.softcap = 30.0f}},
       {"bool mask", 1, 4, 2, 11, 70, 64, false, {}, 1},
       {"additive mask", 2, 2, 2, 11, 70, 64, false, {}, 2},
+      // Many rows: the CUDA kernel's tiled path (tiles of 32 queries and 32 keys).
+      {"prefill tiled causal gqa", 1, 8, 2, 300, 300, 128, true, {}},
+      {"prefill tiled chunk", 2, 4, 4, 70, 333, 64, true, {}},
+      {"prefill tiled window", 1, 4, 2, 200, 260, 64, true, {.sliding_window = 45}},
+      {"prefill tiled softcap", 1, 2, 1, 100, 100, 128, false, {.softcap = 25.0f}},
       // Few rows over many keys: the CUDA kernel splits the keys (flash-decoding).
       {"long decode split", 1, 8, 2, 1, 3001, 64, true, {}},
       {"long decode window", 1, 4, 2, 2, 2100, 128, true, {.sliding_window = 700}},
@@ -477,6 +482,15 @@ TEST(CudaParity, Attention) {
         },
         {rand_array({1, 4, 13, 64}, dt, -1, 1, 86), rand_array({1, 2, 13, 64}, dt, -1, 1, 87),
          rand_array({1, 2, 13, 64}, dt, -1, 1, 88), sinks},
+        float_tol(dt, 10.0));
+    check(
+        "sinks prefill tiled " + std::string(dtype_name(dt)),
+        [](auto& x) {
+          return fast::scaled_dot_product_attention(x[0], x[1], x[2], 0.2f, "causal",
+                                                    {.sinks = x[3]});
+        },
+        {rand_array({1, 4, 90, 64}, dt, -1, 1, 92), rand_array({1, 2, 90, 64}, dt, -1, 1, 93),
+         rand_array({1, 2, 90, 64}, dt, -1, 1, 94), sinks},
         float_tol(dt, 10.0));
     check(
         "sinks long decode " + std::string(dtype_name(dt)),
