@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // MLX affine quantized weights: a GEMV for decode (one warp per output feature, lanes over
-// chunks of 8 codes, float32 accumulation) and dequantization for everything else (the
-// caller multiplies the dequantized matrix with cuBLAS). Eight codes of any bit width fill
-// exactly `bits` bytes of the little-endian packed row.
+// chunks of 8 codes, or of 32 with 16-byte loads for 4 and 8 bits; float32 accumulation) and
+// dequantization for everything else (the caller multiplies the dequantized matrix with cuBLAS).
+// Eight codes of any bit width fill exactly `bits` bytes of the little-endian packed row.
 #include "lmx/backend/cuda/device_types.cuh"
 #include "lmx/backend/cuda/kernels.h"
 
@@ -81,6 +81,93 @@ __global__ void qmv_kernel(QmvArgs a) {
   }
 }
 
+// The same product for 4 and 8 bits with wide loads: each lane takes 32 codes at a time
+// (16 or 32 bytes, one group: group sizes are multiples of 32), so a warp has 512 or 1024
+// bytes of its row in flight per step instead of 128, and the group index is a shift.
+template <typename T>
+__device__ __forceinline__ void load_x32(const T* x, float* out) {
+  const uint4* p = reinterpret_cast<const uint4*>(x);  // 32 values of 2 bytes: 4 x 16 bytes
+#pragma unroll
+  for (int i = 0; i < 4; ++i) {
+    uint4 v = p[i];
+    const T* h = reinterpret_cast<const T*>(&v);
+#pragma unroll
+    for (int k = 0; k < 8; ++k) out[i * 8 + k] = to_float(h[k]);
+  }
+}
+__device__ __forceinline__ void load_x32(const float* x, float* out) {
+  const float4* p = reinterpret_cast<const float4*>(x);
+#pragma unroll
+  for (int i = 0; i < 8; ++i) {
+    float4 v = p[i];
+    out[4 * i] = v.x;
+    out[4 * i + 1] = v.y;
+    out[4 * i + 2] = v.z;
+    out[4 * i + 3] = v.w;
+  }
+}
+
+template <typename T, int BITS>
+__global__ void qmv_wide_kernel(QmvArgs a, int gs_shift) {
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int64_t n = int64_t(blockIdx.x) * kWarps + warp;
+  const int64_t m0 = int64_t(blockIdx.y) * kRows;
+  const int64_t z = blockIdx.z;
+  if (n >= a.N) return;
+  const int64_t xi = a.lhs ? a.lhs[z] : z, wi = a.rhs ? a.rhs[z] : z;
+  const int rows = a.M - m0 < kRows ? int(a.M - m0) : kRows;
+  const int64_t G = a.K / a.group_size, chunks = a.K / 32;
+  const uint8_t* wr = a.w + wi * a.w_stride + n * (a.K * BITS / 8);
+  const T* sc = static_cast<const T*>(a.scales) + wi * a.s_stride + n * G;
+  const T* bi = static_cast<const T*>(a.biases) + wi * a.s_stride + n * G;
+  const T* x = static_cast<const T*>(a.x) + xi * a.x_stride + m0 * a.K;
+  T* y = static_cast<T*>(a.y) + z * a.M * a.N;
+  float acc[kRows];
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) acc[r] = 0.0f;
+  for (int64_t c = lane; c < chunks; c += 32) {
+    float q[32];
+    if constexpr (BITS == 4) {
+      const uint4 v = *reinterpret_cast<const uint4*>(wr + c * 16);
+      const uint32_t w4[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+      for (int i = 0; i < 4; ++i)
+#pragma unroll
+        for (int k = 0; k < 8; ++k) q[i * 8 + k] = float((w4[i] >> (4 * k)) & 15u);
+    } else {
+      const uint4* p = reinterpret_cast<const uint4*>(wr + c * 32);
+      const uint4 v0 = p[0], v1 = p[1];
+      const uint32_t w8[8] = {v0.x, v0.y, v0.z, v0.w, v1.x, v1.y, v1.z, v1.w};
+#pragma unroll
+      for (int i = 0; i < 8; ++i)
+#pragma unroll
+        for (int k = 0; k < 4; ++k) q[i * 4 + k] = float((w8[i] >> (8 * k)) & 255u);
+    }
+    const int64_t g = (c * 32) >> gs_shift;
+    const float s = to_float(sc[g]), b = to_float(bi[g]);
+#pragma unroll
+    for (int r = 0; r < kRows; ++r) {
+      if (r < rows) {
+        float xv[32];
+        load_x32(x + r * a.K + c * 32, xv);
+        float dot = 0.0f, xs = 0.0f;
+#pragma unroll
+        for (int k = 0; k < 32; ++k) {
+          dot += q[k] * xv[k];
+          xs += xv[k];
+        }
+        acc[r] += s * dot + b * xs;
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < kRows; ++r) {
+    float v = acc[r];
+    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
+    if (lane == 0 && r < rows) y[(m0 + r) * a.N + n] = from_float<T>(v);
+  }
+}
+
 template <typename T, int BITS>
 __global__ void dequantize_kernel(const uint8_t* w, const T* scales, const T* biases, T* out,
                                   int64_t rows, int64_t cols, int group_size) {
@@ -141,12 +228,18 @@ __global__ void quantize_kernel(const T* w, uint8_t* out, T* scales, T* biases, 
 template <typename F>
 void dispatch_bits(int bits, F&& f) {
   switch (bits) {
-    case 2: return f(std::integral_constant<int, 2>{});
-    case 3: return f(std::integral_constant<int, 3>{});
-    case 4: return f(std::integral_constant<int, 4>{});
-    case 5: return f(std::integral_constant<int, 5>{});
-    case 6: return f(std::integral_constant<int, 6>{});
-    default: return f(std::integral_constant<int, 8>{});
+    case 2:
+      return f(std::integral_constant<int, 2>{});
+    case 3:
+      return f(std::integral_constant<int, 3>{});
+    case 4:
+      return f(std::integral_constant<int, 4>{});
+    case 5:
+      return f(std::integral_constant<int, 5>{});
+    case 6:
+      return f(std::integral_constant<int, 6>{});
+    default:
+      return f(std::integral_constant<int, 8>{});
   }
 }
 
@@ -158,6 +251,19 @@ void launch_qmv(Dtype dt, const QmvArgs& a, cudaStream_t stream) {
             unsigned(a.products));
   dispatch_float_dtype(dt, [&](auto t) {
     using T = decltype(t);
+    // Wide loads need 16-byte aligned rows, x rows and starts (K a multiple of 32 with
+    // aligned base pointers, as allocations are).
+    const bool aligned = (reinterpret_cast<uintptr_t>(a.w) % 16 == 0) &&
+                         (reinterpret_cast<uintptr_t>(a.x) % 16 == 0) && a.K % 32 == 0 &&
+                         (a.w_stride % 16 == 0) && (a.x_stride * int64_t(sizeof(T))) % 16 == 0;
+    if (aligned && (a.bits == 4 || a.bits == 8)) {
+      const int gs_shift = __builtin_ctz(unsigned(a.group_size));
+      if (a.bits == 4)
+        qmv_wide_kernel<T, 4><<<grid, kWarps * 32, 0, stream>>>(a, gs_shift);
+      else
+        qmv_wide_kernel<T, 8><<<grid, kWarps * 32, 0, stream>>>(a, gs_shift);
+      return;
+    }
     dispatch_bits(a.bits, [&](auto b) {
       qmv_kernel<T, decltype(b)::value><<<grid, kWarps * 32, 0, stream>>>(a);
     });
@@ -171,14 +277,15 @@ void launch_quantize(Dtype dt, const void* w, uint8_t* out, void* scales, void* 
     using T = decltype(t);
     dispatch_bits(bits, [&](auto b) {
       quantize_kernel<T, decltype(b)::value><<<grid_for(groups, 128), 128, 0, stream>>>(
-          static_cast<const T*>(w), out, static_cast<T*>(scales), static_cast<T*>(biases),
-          groups, group_size);
+          static_cast<const T*>(w), out, static_cast<T*>(scales), static_cast<T*>(biases), groups,
+          group_size);
     });
   });
 }
 
-void launch_dequantize(Dtype dt, const uint8_t* w, const void* scales, const void* biases, void* out,
-                       int64_t rows, int64_t cols, int group_size, int bits, cudaStream_t stream) {
+void launch_dequantize(Dtype dt, const uint8_t* w, const void* scales, const void* biases,
+                       void* out, int64_t rows, int64_t cols, int group_size, int bits,
+                       cudaStream_t stream) {
   int64_t total = rows * (cols / 8);
   if (total == 0) return;
   dispatch_float_dtype(dt, [&](auto t) {
