@@ -50,7 +50,7 @@ int32_t argmax_last(const Array& logits) {
 // One trial as MLX-LM's stream_generate times it: the prompt (prefilled in chunks of 2048
 // tokens) until the first token is chosen, then every further token.
 Trial run_once(models::Model& model, const std::vector<int32_t>& prompt, int gen_tokens) {
-  reset_peak_memory();
+  reset_peak_memory(default_device());
   nn::CacheList cache = model.make_cache();
   auto t0 = Clock::now();
   size_t pos = 0;
@@ -72,7 +72,7 @@ Trial run_once(models::Model& model, const std::vector<int32_t>& prompt, int gen
   Trial t;
   t.prompt_tps = double(n) / prompt_time;
   t.generation_tps = gen_tokens > 1 ? double(gen_tokens - 1) / gen_time : 0;
-  t.peak_memory_gb = double(std::max(peak_process_memory(), get_peak_memory())) / 1e9;
+  t.peak_memory_gb = peak_memory_gb();
   return t;
 }
 

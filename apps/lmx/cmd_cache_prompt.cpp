@@ -62,7 +62,7 @@ int run(const CachePromptArgs& a) {
   save_prompt_cache(a.prompt_cache_file, cache, meta);
   fmt::print("Prompt: {} tokens, {:.3f} tokens-per-sec\n", ids.size(), double(ids.size()) / secs);
   fmt::print("Peak memory: {:.3f} GB\n",
-             double(std::max(peak_process_memory(), get_peak_memory())) / 1e9);
+             peak_memory_gb());
   fmt::print("Saved the prompt cache to {}\n", a.prompt_cache_file);
   return 0;
 }

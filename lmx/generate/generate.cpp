@@ -30,6 +30,11 @@ size_t peak_process_memory() {
   return size_t(ru.ru_maxrss) * 1024;
 }
 
+double peak_memory_gb(Device device) {
+  if (device.type != DeviceType::cpu) return double(get_peak_memory(device)) / 1e9;
+  return double(std::max(peak_process_memory(), get_peak_memory(device))) / 1e9;
+}
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -147,7 +152,7 @@ void stream_generate(models::Model& model, const Tokenizer& tokenizer,
     }
     double gen_time = seconds_since(tgen);
     r.generation_tps = gen_time > 0 && i > 0 ? double(i) / gen_time : 0;
-    r.peak_memory_gb = double(std::max(peak_process_memory(), get_peak_memory())) / 1e9;
+    r.peak_memory_gb = peak_memory_gb();
     if (is_eos || stopped) r.finish_reason = "stop";
     else if (last) r.finish_reason = "length";
     bool keep_going = on_response(r);

@@ -74,5 +74,9 @@ std::string generate(models::Model& model, const Tokenizer& tokenizer,
 // Peak resident memory of this process, in bytes (what MLX-LM's "Peak memory" reports
 // for weights that live in mapped files too).
 size_t peak_process_memory();
+// The peak memory generation reports, in GB: on a GPU the device allocator's peak (what
+// MLX-LM reports is the accelerator's); on the CPU the larger of the allocator's peak and
+// the process's peak resident set.
+double peak_memory_gb(Device device = default_device());
 
 }  // namespace lmx

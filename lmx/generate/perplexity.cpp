@@ -184,7 +184,7 @@ PerplexityResult perplexity(models::Model& model, const PerplexityData& data, in
   r.standard_error = r.perplexity * se_loss;
   r.seconds = secs;
   r.tokens_per_second = secs > 0 ? double(n * L) / secs : 0;
-  r.peak_memory_gb = double(std::max(peak_process_memory(), get_peak_memory())) / 1e9;
+  r.peak_memory_gb = peak_memory_gb();
   return r;
 }
 
