@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lmx/backend/cpu/quantized.h"
+#include "lmx/backend/cpu/quantized_avx512.h"
 #include "lmx/backend/cpu/threading.h"
 
 #define LMX_TARGET_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,bmi2,fma")))
@@ -112,35 +113,6 @@ Prepared prepare(const QmmArgs& a, bool bf16_path) {
     }
   }
   return p;
-}
-
-// Up to 16 scales/biases of `dtype` from element i on, as float32 (zeros past `count`).
-LMX_TARGET_AVX512 inline __m512 load16(const void* p, int64_t i, int64_t count, Dtype dtype) {
-  __mmask16 k = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
-  switch (dtype) {
-    case Dtype::bfloat16:
-      return _mm512_castsi512_ps(_mm512_slli_epi32(
-          _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, static_cast<const uint16_t*>(p) + i)),
-          16));
-    case Dtype::float16:
-      return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, static_cast<const uint16_t*>(p) + i));
-    default:
-      return _mm512_maskz_loadu_ps(k, static_cast<const float*>(p) + i);
-  }
-}
-
-LMX_TARGET_AVX512 inline void store_row(const QmmArgs& a, int64_t m, int64_t n, float v) {
-  int64_t i = m * a.N + n;
-  switch (a.dtype) {
-    case Dtype::bfloat16:
-      static_cast<bfloat16*>(a.y)[i] = bfloat16(v);
-      break;
-    case Dtype::float16:
-      static_cast<float16*>(a.y)[i] = float16(v);
-      break;
-    default:
-      static_cast<float*>(a.y)[i] = v;
-  }
 }
 
 // The scale of each dot-product lane for 32-byte block j. 4-bit (64 codes): lanes 0-7 hold
@@ -245,7 +217,7 @@ LMX_TARGET_AVX512_BF16 inline void qmv_bf16_block_rows(const QmmArgs& a, const P
 #pragma GCC unroll 8
   for (int r = 0; r < NR; ++r)
 #pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m) store_row(a, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
+    for (int m = 0; m < MR; ++m) store_y(a, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
 template <int BITS, int GS, int MR, int PARTS>
@@ -300,7 +272,7 @@ LMX_TARGET_AVX512 void qmv_rows(const QmmArgs& a, const Prepared& p, int64_t m0,
         bias[m] += b * p.xsum[(m0 + m) * G + g];
       }
     }
-    for (int m = 0; m < MR; ++m) store_row(a, m0 + m, n, _mm512_reduce_add_ps(acc[m]) + bias[m]);
+    for (int m = 0; m < MR; ++m) store_y(a, m0 + m, n, _mm512_reduce_add_ps(acc[m]) + bias[m]);
   }
 }
 

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "lmx/backend/cpu/quantized.h"
+#include "lmx/backend/cpu/quantized_avx512.h"
 #include "lmx/backend/cpu/threading.h"
 
 #define LMX_TARGET_VNNI __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512vnni,fma")))
@@ -95,34 +96,6 @@ PreparedQ8 prepare(const QmmArgs& a) {
   return p;
 }
 
-// Up to 16 scales/biases of `dtype` from element i on, as float32 (zeros past `count`).
-LMX_TARGET_VNNI inline __m512 load16(const void* p, int64_t i, int64_t count, Dtype dtype) {
-  __mmask16 k = count >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << count) - 1);
-  switch (dtype) {
-    case Dtype::bfloat16:
-      return _mm512_castsi512_ps(_mm512_slli_epi32(
-          _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(k, static_cast<const uint16_t*>(p) + i)),
-          16));
-    case Dtype::float16:
-      return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(k, static_cast<const uint16_t*>(p) + i));
-    default:
-      return _mm512_maskz_loadu_ps(k, static_cast<const float*>(p) + i);
-  }
-}
-
-LMX_TARGET_VNNI inline void store_y(const QmmArgs& a, int64_t i, float v) {
-  switch (a.dtype) {
-    case Dtype::bfloat16:
-      static_cast<bfloat16*>(a.y)[i] = bfloat16(v);
-      break;
-    case Dtype::float16:
-      static_cast<float16*>(a.y)[i] = float16(v);
-      break;
-    default:
-      static_cast<float*>(a.y)[i] = v;
-  }
-}
-
 // NR rows of W (n, n + 1, ...) against MR rows of x.
 template <int BITS, int MR, int NR>
 LMX_TARGET_VNNI void rows_q8(const QmmArgs& a, const PreparedQ8& p, const __m512i& group_of_lane,
@@ -190,8 +163,7 @@ LMX_TARGET_VNNI void rows_q8(const QmmArgs& a, const PreparedQ8& p, const __m512
 #pragma GCC unroll 8
   for (int r = 0; r < NR; ++r)
 #pragma GCC unroll 8
-    for (int m = 0; m < MR; ++m)
-      store_y(a, (m0 + m) * a.N + n + r, _mm512_reduce_add_ps(acc[r][m]));
+    for (int m = 0; m < MR; ++m) store_y(a, m0 + m, n + r, _mm512_reduce_add_ps(acc[r][m]));
 }
 
 template <int BITS, int MR>
