@@ -32,83 +32,67 @@ __device__ __forceinline__ uint64_t load_chunk(const uint8_t* row, int64_t c) {
   }
 }
 
-template <typename T, int BITS>
-__global__ void qmv_kernel(QmvArgs a) {
-  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-  const int64_t n = int64_t(blockIdx.x) * kWarps + warp;
-  const int64_t m0 = int64_t(blockIdx.y) * kRows;
-  const int64_t z = blockIdx.z;
-  if (n >= a.N) return;
-  const int64_t xi = a.lhs ? a.lhs[z] : z, wi = a.rhs ? a.rhs[z] : z;
-  const int rows = a.M - m0 < kRows ? int(a.M - m0) : kRows;
-  const int64_t G = a.K / a.group_size, chunks = a.K / 8;
-  const uint8_t* wr = a.w + wi * a.w_stride + n * (a.K * BITS / 8);
-  const T* sc = static_cast<const T*>(a.scales) + wi * a.s_stride + n * G;
-  const T* bi = static_cast<const T*>(a.biases) + wi * a.s_stride + n * G;
-  const T* x = static_cast<const T*>(a.x) + xi * a.x_stride + m0 * a.K;
-  T* y = static_cast<T*>(a.y) + z * a.M * a.N;
-  float acc[kRows];
-#pragma unroll
-  for (int r = 0; r < kRows; ++r) acc[r] = 0.0f;
-  constexpr uint64_t mask = (uint64_t(1) << BITS) - 1;
-  for (int64_t c = lane; c < chunks; c += 32) {
-    uint64_t codes = load_chunk<BITS>(wr, c);
-    float q[8];
+// Codes c * CODES .. c * CODES + CODES - 1 of a packed row as floats. CODES 8: any width
+// (eight codes fill BITS bytes); CODES 32: 4 and 8 bits with 16-byte loads.
+template <int BITS, int CODES>
+__device__ __forceinline__ void decode(const uint8_t* row, int64_t c, float* q) {
+  if constexpr (CODES == 8) {
+    constexpr uint64_t mask = (uint64_t(1) << BITS) - 1;
+    const uint64_t codes = load_chunk<BITS>(row, c);
 #pragma unroll
     for (int k = 0; k < 8; ++k) q[k] = float((codes >> (k * BITS)) & mask);
-    int64_t g = c * 8 / a.group_size;
-    float s = to_float(sc[g]), b = to_float(bi[g]);
+  } else if constexpr (BITS == 4) {
+    const uint4 v = *reinterpret_cast<const uint4*>(row + c * 16);
+    const uint32_t w[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
-    for (int r = 0; r < kRows; ++r) {
-      if (r < rows) {
-        const T* xr = x + r * a.K + c * 8;
-        float dot = 0.0f, xs = 0.0f;
+    for (int i = 0; i < 4; ++i)
 #pragma unroll
-        for (int k = 0; k < 8; ++k) {
-          float xv = to_float(xr[k]);
-          dot += q[k] * xv;
-          xs += xv;
-        }
-        acc[r] += s * dot + b * xs;
-      }
+      for (int k = 0; k < 8; ++k) q[i * 8 + k] = float((w[i] >> (4 * k)) & 15u);
+  } else {
+    static_assert(BITS == 8, "32 codes per step: 4 or 8 bits");
+    const uint4* p = reinterpret_cast<const uint4*>(row + c * 32);
+    const uint4 v0 = p[0], v1 = p[1];
+    const uint32_t w[8] = {v0.x, v0.y, v0.z, v0.w, v1.x, v1.y, v1.z, v1.w};
+#pragma unroll
+    for (int i = 0; i < 8; ++i)
+#pragma unroll
+      for (int k = 0; k < 4; ++k) q[i * 4 + k] = float((w[i] >> (8 * k)) & 255u);
+  }
+}
+
+// CODES values of x as floats: 16-byte loads for 32 (aligned), element loads for 8.
+template <int CODES, typename T>
+__device__ __forceinline__ void load_x(const T* x, float* out) {
+  if constexpr (CODES == 32 && sizeof(T) == 2) {
+    const uint4* p = reinterpret_cast<const uint4*>(x);
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      uint4 v = p[i];
+      const T* h = reinterpret_cast<const T*>(&v);
+#pragma unroll
+      for (int k = 0; k < 8; ++k) out[i * 8 + k] = to_float(h[k]);
     }
-  }
+  } else if constexpr (CODES == 32) {
+    const float4* p = reinterpret_cast<const float4*>(x);
 #pragma unroll
-  for (int r = 0; r < kRows; ++r) {
-    float v = acc[r];
-    for (int o = 16; o > 0; o /= 2) v += __shfl_xor_sync(0xffffffffu, v, o);
-    if (lane == 0 && r < rows) y[(m0 + r) * a.N + n] = from_float<T>(v);
-  }
-}
-
-// The same product for 4 and 8 bits with wide loads: each lane takes 32 codes at a time
-// (16 or 32 bytes, one group: group sizes are multiples of 32), so a warp has 512 or 1024
-// bytes of its row in flight per step instead of 128, and the group index is a shift.
-template <typename T>
-__device__ __forceinline__ void load_x32(const T* x, float* out) {
-  const uint4* p = reinterpret_cast<const uint4*>(x);  // 32 values of 2 bytes: 4 x 16 bytes
+    for (int i = 0; i < 8; ++i) {
+      float4 v = p[i];
+      out[4 * i] = to_float(v.x);
+      out[4 * i + 1] = to_float(v.y);
+      out[4 * i + 2] = to_float(v.z);
+      out[4 * i + 3] = to_float(v.w);
+    }
+  } else {
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
-    uint4 v = p[i];
-    const T* h = reinterpret_cast<const T*>(&v);
-#pragma unroll
-    for (int k = 0; k < 8; ++k) out[i * 8 + k] = to_float(h[k]);
-  }
-}
-__device__ __forceinline__ void load_x32(const float* x, float* out) {
-  const float4* p = reinterpret_cast<const float4*>(x);
-#pragma unroll
-  for (int i = 0; i < 8; ++i) {
-    float4 v = p[i];
-    out[4 * i] = v.x;
-    out[4 * i + 1] = v.y;
-    out[4 * i + 2] = v.z;
-    out[4 * i + 3] = v.w;
+    for (int k = 0; k < CODES; ++k) out[k] = to_float(x[k]);
   }
 }
 
-template <typename T, int BITS>
-__global__ void qmv_wide_kernel(QmvArgs a, int gs_shift) {
+// One warp per output feature n and up to kRows rows of x; lanes take CODES codes (one
+// group: group sizes are powers of two from 32) at a time. 32 codes a lane puts 512 or
+// 1024 bytes of the row in flight per warp step instead of 128.
+template <typename T, int BITS, int CODES>
+__global__ void qmv_kernel(QmvArgs a, int gs_shift) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t n = int64_t(blockIdx.x) * kWarps + warp;
   const int64_t m0 = int64_t(blockIdx.y) * kRows;
@@ -116,7 +100,7 @@ __global__ void qmv_wide_kernel(QmvArgs a, int gs_shift) {
   if (n >= a.N) return;
   const int64_t xi = a.lhs ? a.lhs[z] : z, wi = a.rhs ? a.rhs[z] : z;
   const int rows = a.M - m0 < kRows ? int(a.M - m0) : kRows;
-  const int64_t G = a.K / a.group_size, chunks = a.K / 32;
+  const int64_t G = a.K / a.group_size, chunks = a.K / CODES;
   const uint8_t* wr = a.w + wi * a.w_stride + n * (a.K * BITS / 8);
   const T* sc = static_cast<const T*>(a.scales) + wi * a.s_stride + n * G;
   const T* bi = static_cast<const T*>(a.biases) + wi * a.s_stride + n * G;
@@ -126,33 +110,18 @@ __global__ void qmv_wide_kernel(QmvArgs a, int gs_shift) {
 #pragma unroll
   for (int r = 0; r < kRows; ++r) acc[r] = 0.0f;
   for (int64_t c = lane; c < chunks; c += 32) {
-    float q[32];
-    if constexpr (BITS == 4) {
-      const uint4 v = *reinterpret_cast<const uint4*>(wr + c * 16);
-      const uint32_t w4[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-      for (int i = 0; i < 4; ++i)
-#pragma unroll
-        for (int k = 0; k < 8; ++k) q[i * 8 + k] = float((w4[i] >> (4 * k)) & 15u);
-    } else {
-      const uint4* p = reinterpret_cast<const uint4*>(wr + c * 32);
-      const uint4 v0 = p[0], v1 = p[1];
-      const uint32_t w8[8] = {v0.x, v0.y, v0.z, v0.w, v1.x, v1.y, v1.z, v1.w};
-#pragma unroll
-      for (int i = 0; i < 8; ++i)
-#pragma unroll
-        for (int k = 0; k < 4; ++k) q[i * 4 + k] = float((w8[i] >> (8 * k)) & 255u);
-    }
-    const int64_t g = (c * 32) >> gs_shift;
+    float q[CODES];
+    decode<BITS, CODES>(wr, c, q);
+    const int64_t g = (c * CODES) >> gs_shift;
     const float s = to_float(sc[g]), b = to_float(bi[g]);
 #pragma unroll
     for (int r = 0; r < kRows; ++r) {
       if (r < rows) {
-        float xv[32];
-        load_x32(x + r * a.K + c * 32, xv);
+        float xv[CODES];
+        load_x<CODES>(x + r * a.K + c * CODES, xv);
         float dot = 0.0f, xs = 0.0f;
 #pragma unroll
-        for (int k = 0; k < 32; ++k) {
+        for (int k = 0; k < CODES; ++k) {
           dot += q[k] * xv[k];
           xs += xv[k];
         }
@@ -251,22 +220,21 @@ void launch_qmv(Dtype dt, const QmvArgs& a, cudaStream_t stream) {
             unsigned(a.products));
   dispatch_float_dtype(dt, [&](auto t) {
     using T = decltype(t);
-    // Wide loads need 16-byte aligned rows, x rows and starts (K a multiple of 32 with
-    // aligned base pointers, as allocations are).
+    // 32 codes a lane need 16-byte aligned rows and x (K a multiple of 32 with aligned
+    // base pointers, as allocations are).
     const bool aligned = (reinterpret_cast<uintptr_t>(a.w) % 16 == 0) &&
                          (reinterpret_cast<uintptr_t>(a.x) % 16 == 0) && a.K % 32 == 0 &&
                          (a.w_stride % 16 == 0) && (a.x_stride * int64_t(sizeof(T))) % 16 == 0;
-    if (aligned && (a.bits == 4 || a.bits == 8)) {
-      const int gs_shift = __builtin_ctz(unsigned(a.group_size));
-      if (a.bits == 4)
-        qmv_wide_kernel<T, 4><<<grid, kWarps * 32, 0, stream>>>(a, gs_shift);
-      else
-        qmv_wide_kernel<T, 8><<<grid, kWarps * 32, 0, stream>>>(a, gs_shift);
-      return;
+    const int gs_shift = __builtin_ctz(unsigned(a.group_size));
+    if (aligned && a.bits == 4) {
+      qmv_kernel<T, 4, 32><<<grid, kWarps * 32, 0, stream>>>(a, gs_shift);
+    } else if (aligned && a.bits == 8) {
+      qmv_kernel<T, 8, 32><<<grid, kWarps * 32, 0, stream>>>(a, gs_shift);
+    } else {
+      dispatch_bits(a.bits, [&](auto b) {
+        qmv_kernel<T, decltype(b)::value, 8><<<grid, kWarps * 32, 0, stream>>>(a, gs_shift);
+      });
     }
-    dispatch_bits(a.bits, [&](auto b) {
-      qmv_kernel<T, decltype(b)::value><<<grid, kWarps * 32, 0, stream>>>(a);
-    });
   });
 }
 
