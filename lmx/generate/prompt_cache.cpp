@@ -147,6 +147,13 @@ nn::CacheList load_prompt_cache(const std::string& path,
     c->set_state(std::move(state), metas[i]);
     out.push_back(std::move(c));
   }
+  // MLX-LM's layout keeps no token count for recurrent layers: in a hybrid model they have
+  // seen as many tokens as its attention layers.
+  int64_t seen = 0;
+  for (const auto& c : out)
+    if (!dynamic_cast<const nn::ArraysCache*>(c.get())) seen = std::max(seen, c->offset());
+  for (auto& c : out)
+    if (auto* a = dynamic_cast<nn::ArraysCache*>(c.get())) a->advance(seen - a->offset());
   return out;
 }
 

@@ -25,8 +25,9 @@ class ArraysCache : public Cache {
   // Counts n more tokens; the layer calls it once per forward pass.
   void advance(int64_t n) { offset_ += n; }
 
-  // Tokens seen since the cache was made. A cache loaded from a prompt-cache file starts
-  // at 0: MLX-LM's layout does not store it (attention layers keep their own offsets).
+  // Tokens seen since the cache was made. MLX-LM's prompt-cache layout does not store it:
+  // a loaded cache starts at 0, and the loader sets it to its attention layers' count
+  // when the model has some.
   int64_t offset() const override { return offset_; }
   // The slots, or nothing while any is still null.
   std::vector<Array> state() const override;
