@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "lmx/models/moe.h"
 
+#include <algorithm>
 #include <regex>
 #include <tuple>
 #include <vector>
@@ -175,6 +176,31 @@ std::map<std::string, Array> stack_experts(std::map<std::string, Array> w,
     out[prefix + "." + switch_name + "." + proj + "." + suffix] = stack(list, 0);
   }
   return out;
+}
+
+std::vector<std::shared_ptr<DecoderLayer>> sparse_step_layers(const io::ModelConfig& c,
+                                                              const AttentionConfig& attn,
+                                                              std::shared_ptr<const RoPE> rope,
+                                                              const MoEConfig& moe, float eps) {
+  const int64_t hidden = moe.hidden;
+  auto dense_layers = c.get<std::vector<int64_t>>("mlp_only_layers", {});
+  int64_t step = c.get<int64_t>("decoder_sparse_step", 1);
+  std::vector<std::shared_ptr<DecoderLayer>> layers;
+  for (int64_t i = 0; i < c.get<int64_t>("num_hidden_layers"); ++i) {
+    bool sparse = moe.num_experts > 0 && (i + 1) % step == 0 &&
+                  std::find(dense_layers.begin(), dense_layers.end(), i) == dense_layers.end();
+    std::shared_ptr<FeedForward> mlp;
+    if (sparse)
+      mlp = std::make_shared<SparseMoeBlock>(moe);
+    else
+      mlp = std::make_shared<GatedMLP>(hidden, c.get<int64_t>("intermediate_size"), false);
+    layers.push_back(std::make_shared<TransformerBlock>(
+        BlockConfig{.attn = std::make_shared<Attention>(attn, rope),
+                    .mlp = mlp,
+                    .pre_attn = std::make_shared<nn::RMSNorm>(hidden, eps),
+                    .pre_mlp = std::make_shared<nn::RMSNorm>(hidden, eps)}));
+  }
+  return layers;
 }
 
 }  // namespace lmx::models

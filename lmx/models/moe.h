@@ -131,4 +131,12 @@ std::map<std::string, Array> stack_experts(std::map<std::string, Array> weights,
                                            const std::string& switch_name = "switch_mlp",
                                            const std::map<std::string, std::string>& renames = {});
 
+// Qwen-MoE-style decoder layers (pre-norm RMSNorm blocks): layer i has a SparseMoeBlock
+// when the model has experts, (i + 1) is a multiple of decoder_sparse_step and i is not
+// in mlp_only_layers; otherwise a dense GatedMLP of intermediate_size.
+std::vector<std::shared_ptr<DecoderLayer>> sparse_step_layers(const io::ModelConfig& c,
+                                                              const AttentionConfig& attn,
+                                                              std::shared_ptr<const RoPE> rope,
+                                                              const MoEConfig& moe, float eps);
+
 }  // namespace lmx::models

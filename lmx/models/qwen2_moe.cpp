@@ -2,8 +2,6 @@
 // Qwen2-MoE: Qwen2 attention (q/k/v biases) with sparse MoE feed-forwards plus one shared
 // expert whose output is gated by sigmoid(shared_expert_gate(x)). As in MLX-LM's
 // qwen2_moe.py.
-#include <algorithm>
-
 #include "lmx/models/model.h"
 #include "lmx/models/moe.h"
 #include "lmx/models/transformer.h"
@@ -38,23 +36,7 @@ std::shared_ptr<Model> make_qwen2_moe(const io::ModelConfig& c) {
                 .shared_intermediate = c.get<int64_t>("shared_expert_intermediate_size", 0),
                 .shared_gate = true,
                 .shared_name = "shared_expert"};
-  auto dense_layers = c.get<std::vector<int64_t>>("mlp_only_layers", {});
-  int64_t step = c.get<int64_t>("decoder_sparse_step", 1);
-  std::vector<std::shared_ptr<DecoderLayer>> layers;
-  for (int64_t i = 0; i < c.get<int64_t>("num_hidden_layers"); ++i) {
-    bool sparse = experts > 0 && (i + 1) % step == 0 &&
-                  std::find(dense_layers.begin(), dense_layers.end(), i) == dense_layers.end();
-    std::shared_ptr<FeedForward> mlp;
-    if (sparse)
-      mlp = std::make_shared<SparseMoeBlock>(moe);
-    else
-      mlp = std::make_shared<GatedMLP>(hidden, c.get<int64_t>("intermediate_size"), false);
-    layers.push_back(std::make_shared<TransformerBlock>(
-        BlockConfig{.attn = std::make_shared<Attention>(attn, rope),
-                    .mlp = mlp,
-                    .pre_attn = std::make_shared<nn::RMSNorm>(hidden, eps),
-                    .pre_mlp = std::make_shared<nn::RMSNorm>(hidden, eps)}));
-  }
+  auto layers = sparse_step_layers(c, attn, rope, moe, eps);
   CausalLMConfig lm{.vocab_size = c.get<int64_t>("vocab_size"),
                     .hidden_size = hidden,
                     .tie_word_embeddings = c.tie_word_embeddings(false)};
