@@ -72,36 +72,6 @@ class MambaMixer : public nn::Module {
   MambaConfig c_;
 };
 
-// x + mixer(norm(x)).
-class MambaBlock : public DecoderLayer {
- public:
-  MambaBlock(const MambaConfig& c, float eps) {
-    norm = std::make_shared<nn::RMSNorm>(c.hidden, eps);
-    mixer = std::make_shared<MambaMixer>(c);
-    register_module("norm", norm);
-    register_module("mixer", mixer);
-  }
-  Array operator()(const Array& x, nn::Cache* cache) override {
-    return add(x, (*mixer)((*norm)(x), static_cast<nn::ArraysCache*>(cache)));
-  }
-  std::shared_ptr<nn::RMSNorm> norm;
-  std::shared_ptr<MambaMixer> mixer;
-};
-
-class Mamba : public CausalLM {
- public:
-  using CausalLM::CausalLM;
-  nn::CacheList make_cache(const nn::CacheOptions&) override {
-    nn::CacheList c;
-    for (int i = 0; i < num_layers(); ++i) c.push_back(std::make_shared<nn::ArraysCache>(2));
-    return c;
-  }
-  std::map<std::string, Array> sanitize(std::map<std::string, Array> w) override {
-    sanitize_conv1d(w, "conv1d.weight");
-    return CausalLM::sanitize(std::move(w));
-  }
-};
-
 std::shared_ptr<Model> make_mamba(const io::ModelConfig& c) {
   int64_t hidden = c.get<int64_t>("hidden_size");
   // "auto" (or absent): ceil(hidden / 16), as the reference code.
@@ -120,13 +90,14 @@ std::shared_ptr<Model> make_mamba(const io::ModelConfig& c) {
   float eps = c.get<float>("layer_norm_epsilon", 1e-5f);
   std::vector<std::shared_ptr<DecoderLayer>> layers;
   for (int64_t i = 0; i < c.get<int64_t>("num_hidden_layers"); ++i)
-    layers.push_back(std::make_shared<MambaBlock>(m, eps));
+    layers.push_back(std::make_shared<ResidualMixerBlock<MambaMixer>>(
+        m.hidden, eps, std::make_shared<MambaMixer>(m)));
   CausalLMConfig lm{.vocab_size = c.get<int64_t>("vocab_size"),
                     .hidden_size = hidden,
                     .tie_word_embeddings = c.tie_word_embeddings(true),
                     .names = {.model = "backbone", .embed = "embeddings", .norm = "norm_f"}};
-  return std::make_shared<Mamba>(c, lm, std::move(layers),
-                                 std::make_shared<nn::RMSNorm>(hidden, eps));
+  return std::make_shared<RecurrentLM>(c, lm, std::move(layers),
+                                       std::make_shared<nn::RMSNorm>(hidden, eps));
 }
 
 }  // namespace

@@ -80,36 +80,6 @@ class Mamba2Mixer : public nn::Module {
   Mamba2Config c_;
 };
 
-// x + mixer(norm(x)).
-class Mamba2Block : public DecoderLayer {
- public:
-  explicit Mamba2Block(const Mamba2Config& c) {
-    norm = std::make_shared<nn::RMSNorm>(c.hidden, c.eps);
-    mixer = std::make_shared<Mamba2Mixer>(c);
-    register_module("norm", norm);
-    register_module("mixer", mixer);
-  }
-  Array operator()(const Array& x, nn::Cache* cache) override {
-    return add(x, (*mixer)((*norm)(x), static_cast<nn::ArraysCache*>(cache)));
-  }
-  std::shared_ptr<nn::RMSNorm> norm;
-  std::shared_ptr<Mamba2Mixer> mixer;
-};
-
-class Mamba2 : public CausalLM {
- public:
-  using CausalLM::CausalLM;
-  nn::CacheList make_cache(const nn::CacheOptions&) override {
-    nn::CacheList c;
-    for (int i = 0; i < num_layers(); ++i) c.push_back(std::make_shared<nn::ArraysCache>(2));
-    return c;
-  }
-  std::map<std::string, Array> sanitize(std::map<std::string, Array> w) override {
-    sanitize_conv1d(w, "conv1d.weight");
-    return CausalLM::sanitize(std::move(w));
-  }
-};
-
 // A time_step_limit bound: a number, or {"__float__": "Infinity"} as transformers writes
 // infinities.
 float limit_value(const nlohmann::json& v, float fallback) {
@@ -139,13 +109,14 @@ std::shared_ptr<Model> make_mamba2(const io::ModelConfig& c) {
   }
   std::vector<std::shared_ptr<DecoderLayer>> layers;
   for (int64_t i = 0; i < c.get<int64_t>("num_hidden_layers"); ++i)
-    layers.push_back(std::make_shared<Mamba2Block>(m));
+    layers.push_back(std::make_shared<ResidualMixerBlock<Mamba2Mixer>>(
+        m.hidden, m.eps, std::make_shared<Mamba2Mixer>(m)));
   CausalLMConfig lm{.vocab_size = c.get<int64_t>("vocab_size"),
                     .hidden_size = hidden,
                     .tie_word_embeddings = c.tie_word_embeddings(true),
                     .names = {.model = "backbone", .embed = "embeddings", .norm = "norm_f"}};
-  return std::make_shared<Mamba2>(c, lm, std::move(layers),
-                                  std::make_shared<nn::RMSNorm>(hidden, m.eps));
+  return std::make_shared<RecurrentLM>(c, lm, std::move(layers),
+                                       std::make_shared<nn::RMSNorm>(hidden, m.eps));
 }
 
 }  // namespace

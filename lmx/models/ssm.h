@@ -7,10 +7,15 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <string>
 
 #include "lmx/core/array.h"
+#include "lmx/core/ops.h"
+#include "lmx/models/transformer.h"
+#include "lmx/nn/layers.h"
 #include "lmx/nn/module.h"
+#include "lmx/nn/ssm_cache.h"
 
 namespace lmx::models {
 
@@ -73,5 +78,38 @@ struct GatedDeltaInputs {
 };
 // -> y (B, L, Hv, Dv). `state` (B, Hv, Dv, Dk) as in causal_conv1d (MLX-LM's layout).
 Array gated_delta_rule(const GatedDeltaInputs& in, Array* state);
+
+// x + mixer(norm(x)): the block of Mamba-style models around a recurrent mixer, whose
+// call is (x, ArraysCache*).
+template <typename Mixer>
+class ResidualMixerBlock : public DecoderLayer {
+ public:
+  ResidualMixerBlock(int64_t hidden, float eps, std::shared_ptr<Mixer> m)
+      : norm(std::make_shared<nn::RMSNorm>(hidden, eps)), mixer(std::move(m)) {
+    register_module("norm", norm);
+    register_module("mixer", mixer);
+  }
+  Array operator()(const Array& x, nn::Cache* cache) override {
+    return add(x, (*mixer)((*norm)(x), static_cast<nn::ArraysCache*>(cache)));
+  }
+  std::shared_ptr<nn::RMSNorm> norm;
+  std::shared_ptr<Mixer> mixer;
+};
+
+// A causal LM of recurrent blocks only (Mamba, Mamba-2): a two-slot ArraysCache per layer
+// (convolution window, SSM state) and Hugging Face's conv1d weights put in MLX's layout.
+class RecurrentLM : public CausalLM {
+ public:
+  using CausalLM::CausalLM;
+  nn::CacheList make_cache(const nn::CacheOptions&) override {
+    nn::CacheList c;
+    for (int i = 0; i < num_layers(); ++i) c.push_back(std::make_shared<nn::ArraysCache>(2));
+    return c;
+  }
+  std::map<std::string, Array> sanitize(std::map<std::string, Array> w) override {
+    sanitize_conv1d(w, "conv1d.weight");
+    return CausalLM::sanitize(std::move(w));
+  }
+};
 
 }  // namespace lmx::models
